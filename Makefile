@@ -1,0 +1,43 @@
+# jinglegate — run `make test` (every test) or `make demo` (the gateway with a
+# private Prosody). Both install what they need on a Debian machine as root.
+
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+GO ?= go
+# Integration tests start real Prosody and ejabberd servers; give them time.
+TEST_TIMEOUT ?= 40m
+GOTESTFLAGS ?=
+
+.PHONY: all build test deps check unit demo bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o bin/jinglegate ./cmd/jinglegate
+
+# deps installs the Debian packages the tests need (only what is missing).
+deps:
+	bash scripts/install-deps.sh
+
+# check: formatting and vet.
+check:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+# test: everything, integration tests against real servers included.
+test: deps check
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(GOTESTFLAGS) ./...
+
+# unit: the fast tests only (no real servers).
+unit:
+	$(GO) test -short -race ./...
+
+demo: deps build
+	bash scripts/demo.sh
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./sdpxlate/
+
+clean:
+	rm -rf bin .tmp
