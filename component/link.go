@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,8 +48,14 @@ type Config struct {
 	// queue the work.
 	Handlers []mux.Option
 
-	// PingInterval is how often the link pings itself through the server
-	// to prove the route works; PingTimeout how long it waits.
+	// PingTo is the address keepalive pings go to: by default the
+	// parent of Domain (example.org for gw.example.org), which is the
+	// XMPP server's own domain in the usual deployment. Any answer, even
+	// an error, proves the link works. (A component may not ping its own
+	// domain: ejabberd ends the stream with improper-addressing.)
+	PingTo jid.JID
+	// PingInterval is how often the link pings the server to prove the
+	// link works; PingTimeout how long it waits.
 	PingInterval, PingTimeout time.Duration
 	// BackoffMin and BackoffMax bound the reconnection delay, which
 	// doubles after each failed attempt and is jittered.
@@ -73,6 +80,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Category == "" {
 		c.Category, c.Type = "component", "generic"
+	}
+	if c.PingTo.Equal(jid.JID{}) {
+		c.PingTo = ParentDomain(c.Domain)
 	}
 	if c.PingInterval <= 0 {
 		c.PingInterval = 30 * time.Second
@@ -215,10 +225,22 @@ func (l *Link) UnmarshalIQ(ctx context.Context, iq stanza.IQ, payload xml.TokenR
 	return s.UnmarshalIQElement(ctx, payload, iq, v)
 }
 
-// Ping sends an XEP-0199 ping from the domain to itself: the server routes
-// it back to this link, so a reply proves the whole route works.
+// ParentDomain returns d without its first label (example.org for
+// gw.example.org), or d itself when it has a single label.
+func ParentDomain(d jid.JID) jid.JID {
+	s := d.Domainpart()
+	if i := strings.IndexByte(s, '.'); i > 0 && i < len(s)-1 {
+		if p, err := jid.New("", s[i+1:], ""); err == nil {
+			return p
+		}
+	}
+	return d.Domain()
+}
+
+// Ping sends an XEP-0199 ping from the domain to PingTo and waits for the
+// answer; any answer, even an error, proves the link works.
 func (l *Link) Ping(ctx context.Context) error {
-	err := l.UnmarshalIQ(ctx, stanza.IQ{Type: stanza.GetIQ, From: l.cfg.Domain, To: l.cfg.Domain},
+	err := l.UnmarshalIQ(ctx, stanza.IQ{Type: stanza.GetIQ, From: l.cfg.Domain, To: l.cfg.PingTo},
 		xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: ping.NS, Local: "ping"}}), nil)
 	var se stanza.Error
 	if errors.As(err, &se) {

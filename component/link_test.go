@@ -156,10 +156,9 @@ func TestLinkServesDomain(t *testing.T) {
 			t.Errorf("ping reply = %#v, want a result IQ", tok)
 		}
 
-		// The link's own keepalive ping goes out and comes back through
-		// the server.
+		// The link's keepalive ping to the server is answered.
 		if err := l.Ping(ctxT(t, 10*time.Second)); err != nil {
-			t.Errorf("self ping through the server: %v", err)
+			t.Errorf("keepalive ping to the server: %v", err)
 		}
 
 		// An IQ nobody handles gets service-unavailable, not silence.

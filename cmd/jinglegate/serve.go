@@ -48,12 +48,17 @@ func newGateway(cfg config.Config, log *slog.Logger) (*gateway, error) {
 	if err != nil {
 		return nil, usageErr(&config.Error{Key: "xmpp.domain", Reason: err.Error()})
 	}
+	var pingTo jid.JID
+	if cfg.XMPP.PingTo != "" {
+		pingTo = jid.MustParse(cfg.XMPP.PingTo) // validated by Config.Validate
+	}
 	g := &gateway{cfg: cfg, log: log, mux: http.NewServeMux()}
 	g.link = component.New(component.Config{
 		Server:       cfg.XMPP.Server,
 		Domain:       domain,
 		Secret:       cfg.XMPP.Secret,
 		Name:         cfg.XMPP.Name,
+		PingTo:       pingTo,
 		PingInterval: cfg.XMPP.PingInterval.D(),
 		PingTimeout:  cfg.XMPP.PingTimeout.D(),
 		BackoffMin:   cfg.XMPP.BackoffMin.D(),

@@ -44,6 +44,7 @@ type XMPP struct {
 	Domain       string   `toml:"domain" help:"the component's domain; web users get JIDs on it"`
 	Secret       string   `toml:"secret" help:"the component secret shared with the XMPP server"`
 	Name         string   `toml:"name" help:"name shown in the domain's disco#info identity"`
+	PingTo       string   `toml:"ping_to" help:"address pinged to check the link (default: the parent of domain, i.e. the server's domain)"`
 	PingInterval Duration `toml:"ping_interval" help:"how often to ping over the link to detect a dead server"`
 	PingTimeout  Duration `toml:"ping_timeout" help:"how long a keepalive ping may take before the link is dropped"`
 	BackoffMin   Duration `toml:"backoff_min" help:"first reconnection delay"`
@@ -322,6 +323,13 @@ func (c *Config) Validate(need ...string) error {
 		d, err := jid.Parse(c.XMPP.Domain)
 		if err != nil || d.Localpart() != "" || d.Resourcepart() != "" || strings.ContainsAny(c.XMPP.Domain, "@/ ") {
 			return bad("xmpp.domain", "must be a bare domain such as \"gw.example.org\", got %q", c.XMPP.Domain)
+		}
+		if c.XMPP.PingTo != "" {
+			if _, err := jid.Parse(c.XMPP.PingTo); err != nil {
+				return bad("xmpp.ping_to", "not a JID: %q", c.XMPP.PingTo)
+			}
+		} else if !strings.Contains(strings.Trim(c.XMPP.Domain, "."), ".") {
+			return bad("xmpp.ping_to", "must be set when xmpp.domain (%q) has a single label: name the XMPP server's domain", c.XMPP.Domain)
 		}
 		if err := checkHostPort(c.XMPP.Server); err != nil {
 			return bad("xmpp.server", "%v", err)
