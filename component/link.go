@@ -363,13 +363,18 @@ func (l *Link) runOnce(ctx context.Context) (time.Duration, error) {
 	}
 	l.setSession(nil)
 	connCancel()
-	_ = sess.SetCloseDeadline(time.Now().Add(3 * time.Second))
+	// (Not Session.SetCloseDeadline: it races with Serve in mellium
+	// v0.22.0. The timer below bounds the wait instead.)
 	if err := sess.Close(); err != nil {
 		l.log.Debug("closing stream", "err", err)
 	}
 	select {
-	case <-serveErr:
-	case <-time.After(4 * time.Second):
+	case err := <-serveErr:
+		if err != nil {
+			l.log.Debug("stream ended", "err", err)
+		}
+	case <-time.After(3 * time.Second):
+		l.log.Warn("the server did not close its stream in time")
 	}
 	conn.Close()
 	wg.Wait()

@@ -69,7 +69,7 @@ func startLink(t *testing.T, cfg component.Config) (*component.Link, *syncBuffer
 		case <-time.After(15 * time.Second):
 			t.Errorf("Run did not return after cancel")
 		}
-		if t.Failed() {
+		if t.Failed() || testing.Verbose() {
 			t.Logf("link log:\n%s", logs.String())
 		}
 	})
