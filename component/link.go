@@ -47,6 +47,12 @@ type Config struct {
 	// handler runs): write replies to the handler's TokenReadEncoder, or
 	// queue the work.
 	Handlers []mux.Option
+	// Presence and Message, when set, get every presence or message
+	// stanza whole (mellium's mux would call a presence handler once per
+	// child element). Decode with
+	// xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(*start), t)).
+	// The same rules as for Handlers apply.
+	Presence, Message xmpp.Handler
 
 	// PingTo is the address keepalive pings go to: by default the
 	// parent of Domain (example.org for gw.example.org), which is the
@@ -146,7 +152,8 @@ func New(cfg Config) *Link {
 		lookup:   cfg.Info,
 	}
 	opts := append(dh.options(), cfg.Handlers...)
-	l.handler = safeHandler{h: mux.New(NSAccept, opts...), log: l.log, onError: func() { l.handlerErrs.Add(1) }}
+	r := router{mux: mux.New(NSAccept, opts...), presence: cfg.Presence, message: cfg.Message}
+	l.handler = safeHandler{h: r, log: l.log, onError: func() { l.handlerErrs.Add(1) }}
 	return l
 }
 
@@ -403,4 +410,23 @@ func (l *Link) keepalive(ctx context.Context, conn net.Conn) {
 			return
 		}
 	}
+}
+
+// router hands whole presence and message stanzas to their handlers and
+// everything else to the mux.
+type router struct {
+	mux               *mux.ServeMux
+	presence, message xmpp.Handler
+}
+
+func (r router) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	if start.Name.Space == NSAccept {
+		switch {
+		case start.Name.Local == "presence" && r.presence != nil:
+			return r.presence.HandleXMPP(t, start)
+		case start.Name.Local == "message" && r.message != nil:
+			return r.message.HandleXMPP(t, start)
+		}
+	}
+	return r.mux.HandleXMPP(t, start)
 }

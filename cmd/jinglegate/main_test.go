@@ -231,7 +231,7 @@ func TestServe(t *testing.T) {
 			t.Errorf("disco#info of the gateway: %+v, %v", info, err)
 		}
 
-		srv.Stop(t)
+		srv.Kill(t) // SIGKILL: no goodbye from the server
 		waitStatus(t, base+"/readyz", 503, 20*time.Second, logs)
 		if httpStatus(base+"/healthz") != 200 {
 			t.Errorf("/healthz failed while the XMPP server is down")

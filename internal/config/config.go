@@ -80,6 +80,12 @@ type TURN struct {
 	TTL    Duration `toml:"ttl" help:"lifetime of minted TURN credentials"`
 }
 
+// Policy says who may call whom.
+type Policy struct {
+	Calls   string   `toml:"calls" help:"who may call whom: roster (contacts only), domains (contacts and the listed domains) or open"`
+	Domains []string `toml:"domains" help:"with calls = \"domains\": XMPP domains whose users may call and be called"`
+}
+
 // Log configures logging.
 type Log struct {
 	Level  string `toml:"level" help:"debug, info, warn or error"`
@@ -88,12 +94,13 @@ type Log struct {
 
 // Config is the whole configuration of jinglegate.
 type Config struct {
-	XMPP  XMPP  `toml:"xmpp"`
-	HTTP  HTTP  `toml:"http"`
-	Auth  Auth  `toml:"auth"`
-	Store Store `toml:"store"`
-	TURN  TURN  `toml:"turn"`
-	Log   Log   `toml:"log"`
+	XMPP   XMPP   `toml:"xmpp"`
+	HTTP   HTTP   `toml:"http"`
+	Auth   Auth   `toml:"auth"`
+	Store  Store  `toml:"store"`
+	TURN   TURN   `toml:"turn"`
+	Policy Policy `toml:"policy"`
+	Log    Log    `toml:"log"`
 }
 
 // Default returns the built-in defaults.
@@ -115,9 +122,10 @@ func Default() Config {
 			RatePerSecond: 20,
 			RateBurst:     60,
 		},
-		Store: Store{Path: "jinglegate.db"},
-		TURN:  TURN{TTL: Duration(12 * time.Hour)},
-		Log:   Log{Level: "info", Format: "text"},
+		Store:  Store{Path: "jinglegate.db"},
+		TURN:   TURN{TTL: Duration(12 * time.Hour)},
+		Policy: Policy{Calls: "roster"},
+		Log:    Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -394,6 +402,20 @@ func (c *Config) Validate(need ...string) error {
 	}
 	if c.TURN.TTL <= 0 {
 		return bad("turn.ttl", "must be positive")
+	}
+	switch c.Policy.Calls {
+	case "roster", "open":
+	case "domains":
+		if len(c.Policy.Domains) == 0 {
+			return bad("policy.domains", "must list at least one domain when policy.calls = \"domains\"")
+		}
+	default:
+		return bad("policy.calls", "must be roster, domains or open, got %q", c.Policy.Calls)
+	}
+	for _, d := range c.Policy.Domains {
+		if j, err := jid.Parse(d); err != nil || j.Localpart() != "" || j.Resourcepart() != "" {
+			return bad("policy.domains", "%q is not a domain", d)
+		}
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -1,0 +1,247 @@
+package gateway
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+
+	"github.com/jinglegate/jinglegate/component"
+	"github.com/jinglegate/jinglegate/internal/auth"
+	"github.com/jinglegate/jinglegate/internal/config"
+	"github.com/jinglegate/jinglegate/internal/presence"
+	"github.com/jinglegate/jinglegate/internal/roster"
+	"github.com/jinglegate/jinglegate/internal/wsapi"
+)
+
+// ShutdownTimeout bounds each step of a graceful shutdown.
+const ShutdownTimeout = 10 * time.Second
+
+// Gateway is a running jinglegate.
+type Gateway struct {
+	cfg      config.Config
+	log      *slog.Logger
+	domain   jid.JID
+	Link     *component.Link
+	WS       *wsapi.Server
+	Presence *presence.Manager
+	Store    roster.Store
+	mux      *http.ServeMux
+	version  string
+}
+
+// sender forwards to the link once it exists (the link and the presence
+// manager need each other).
+type sender struct{ l *component.Link }
+
+func (s *sender) Send(ctx context.Context, r xml.TokenReader) error { return s.l.Send(ctx, r) }
+func (s *sender) UnmarshalIQ(ctx context.Context, iq stanza.IQ, p xml.TokenReader, v any) error {
+	return s.l.UnmarshalIQ(ctx, iq, p, v)
+}
+
+// notifier forwards to the WebSocket server once it exists.
+type notifier struct{ s *wsapi.Server }
+
+func (n *notifier) SendToUser(user string, msg any) (int, error) { return n.s.SendToUser(user, msg) }
+
+// New builds a Gateway from a validated configuration. It opens the store.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, version string) (*Gateway, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	domain, err := jid.Parse(cfg.XMPP.Domain)
+	if err != nil {
+		return nil, &config.Error{Key: "xmpp.domain", Reason: err.Error()}
+	}
+	store, err := roster.OpenSQLite(ctx, cfg.Store.Path)
+	if err != nil {
+		return nil, fmt.Errorf("store.path: %w", err)
+	}
+	g := &Gateway{cfg: cfg, log: log, domain: domain, Store: store, mux: http.NewServeMux(), version: version}
+	snd, ntf := &sender{}, &notifier{}
+	g.Presence = presence.New(presence.Config{
+		Domain:   domain,
+		Store:    store,
+		Sender:   snd,
+		Notifier: ntf,
+		Policy:   presence.Policy{Mode: cfg.Policy.Calls, Domains: cfg.Policy.Domains},
+		Logger:   log,
+	})
+	var pingTo jid.JID
+	if cfg.XMPP.PingTo != "" {
+		pingTo = jid.MustParse(cfg.XMPP.PingTo) // checked by Validate
+	}
+	g.Link = component.New(component.Config{
+		Server:       cfg.XMPP.Server,
+		Domain:       domain,
+		Secret:       cfg.XMPP.Secret,
+		Name:         cfg.XMPP.Name,
+		Info:         g.Presence.DiscoInfo,
+		Presence:     g.Presence,
+		PingTo:       pingTo,
+		PingInterval: cfg.XMPP.PingInterval.D(),
+		PingTimeout:  cfg.XMPP.PingTimeout.D(),
+		BackoffMin:   cfg.XMPP.BackoffMin.D(),
+		BackoffMax:   cfg.XMPP.BackoffMax.D(),
+		OnUp:         func(ctx context.Context, _ *component.Link) { g.Presence.ResendAll(ctx) },
+		BeforeClose:  func(ctx context.Context, _ *component.Link) { g.Presence.UnavailableAll(ctx) },
+		Logger:       log,
+	})
+	snd.l = g.Link
+	var turnURLs, stunURLs []string
+	for _, u := range cfg.TURN.URLs {
+		if strings.HasPrefix(u, "stun:") {
+			stunURLs = append(stunURLs, u)
+		} else {
+			turnURLs = append(turnURLs, u)
+		}
+	}
+	g.WS = wsapi.NewServer(wsapi.Options{
+		Domain:         domain.String(),
+		Verifier:       auth.Verifier{Secret: []byte(cfg.Auth.HMACSecret), Audience: cfg.Auth.Audience},
+		AllowedOrigins: cfg.HTTP.AllowedOrigins,
+		ReadLimit:      cfg.HTTP.ReadLimit,
+		RatePerSecond:  cfg.HTTP.RatePerSecond,
+		RateBurst:      cfg.HTTP.RateBurst,
+		MaxTabsPerUser: cfg.HTTP.MaxTabs,
+		ResumeGrace:    cfg.HTTP.ResumeGrace.D(),
+		TURN:           wsapi.TURNOptions{URLs: turnURLs, Secret: cfg.TURN.Secret, TTL: cfg.TURN.TTL.D()},
+		STUN:           stunURLs,
+		Logger:         log,
+		Handler:        g,
+	})
+	ntf.s = g.WS
+	g.routes()
+	return g, nil
+}
+
+func (g *Gateway) routes() {
+	g.mux.Handle("GET /ws", g.WS)
+	g.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	g.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if !g.Link.Ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "component link down")
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+}
+
+// Handler returns the HTTP handler (/ws, /healthz, /readyz).
+func (g *Gateway) Handler() http.Handler { return g.mux }
+
+// Run serves on ln until ctx ends, then shuts down in order: browsers
+// first, then the XMPP stream (after unavailable presence), then the HTTP
+// server. It closes the store.
+func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
+	defer g.Store.Close()
+	srv := &http.Server{
+		Handler:           g.mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
+	}
+	g.log.Info("jinglegate started", "version", g.version, "http", "http://"+ln.Addr().String(),
+		"xmpp_server", g.cfg.XMPP.Server, "domain", g.cfg.XMPP.Domain)
+
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- srv.Serve(ln) }()
+
+	// The link and the presence worker get their own contexts so that
+	// shutdown can order its steps.
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	var wg sync.WaitGroup
+	wg.Go(func() { g.Presence.Run(bg) })
+	linkCtx, stopLink := context.WithCancel(context.Background())
+	defer stopLink()
+	linkDone := make(chan struct{})
+	go func() {
+		defer close(linkDone)
+		_ = g.Link.Run(linkCtx)
+	}()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		g.log.Info("shutting down")
+	case err := <-httpErr:
+		runErr = fmt.Errorf("http server: %w", err)
+	}
+
+	// 1. Browsers: close every WebSocket. Their tabs end (TabClosed), but
+	// the unavailable presence for all goes out in step 2 in one place.
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	if err := g.WS.Shutdown(sctx); err != nil {
+		g.log.Warn("closing WebSockets", "err", err)
+	}
+	// 2. The XMPP stream: BeforeClose sends unavailable presence.
+	stopLink()
+	select {
+	case <-linkDone:
+	case <-time.After(ShutdownTimeout):
+		g.log.Warn("component link did not close in time")
+	}
+	stopBG()
+	wg.Wait()
+	// 3. HTTP.
+	if err := srv.Shutdown(sctx); err != nil && runErr == nil && !errors.Is(err, http.ErrServerClosed) {
+		runErr = fmt.Errorf("http shutdown: %w", err)
+	}
+	if runErr == nil {
+		g.log.Info("stopped")
+	}
+	return runErr
+}
+
+// TabOpened implements wsapi.Handler.
+func (g *Gateway) TabOpened(ctx context.Context, t *wsapi.Tab) {
+	g.Presence.TabOnline(ctx, t.User(), t.JID(), t.Name())
+}
+
+// TabClosed implements wsapi.Handler.
+func (g *Gateway) TabClosed(t *wsapi.Tab, reason wsapi.CloseReason) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if reason == wsapi.CloseShutdown {
+		// The tab stays known to the presence manager so that its
+		// unavailable presence goes out with the stream's last words
+		// (UnavailableAll, just before the stream closes).
+		return
+	}
+	g.Presence.TabOffline(ctx, t.User(), t.JID())
+}
+
+// HandleMessage implements wsapi.Handler.
+func (g *Gateway) HandleMessage(ctx context.Context, t *wsapi.Tab, m *wsapi.Message) error {
+	switch m.Type {
+	case wsapi.TypeRoster, wsapi.TypePresence, wsapi.TypeAdd, wsapi.TypeRemove, wsapi.TypeRename,
+		wsapi.TypeSubscribe, wsapi.TypeApprove, wsapi.TypeDeny:
+		reply, err := g.Presence.HandleMessage(ctx, t.User(), t.JID(), m.Type, m.ID, m.Raw)
+		if err != nil {
+			return err
+		}
+		if reply != nil {
+			return t.Send(reply)
+		}
+		return nil
+	}
+	return wsapi.Errorf(wsapi.CodeUnavailable, "%s: calls are not available yet", m.Type)
+}
+
+var _ wsapi.Handler = (*Gateway)(nil)

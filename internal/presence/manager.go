@@ -1,0 +1,635 @@
+package presence
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/disco"
+	"mellium.im/xmpp/disco/info"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+
+	"github.com/jinglegate/jinglegate/component"
+	"github.com/jinglegate/jinglegate/internal/roster"
+)
+
+// Sender sends stanzas to the XMPP server: the component link.
+type Sender interface {
+	Send(ctx context.Context, r xml.TokenReader) error
+	UnmarshalIQ(ctx context.Context, iq stanza.IQ, payload xml.TokenReader, v any) error
+}
+
+// Notifier delivers messages to every tab of a web user: the WebSocket
+// server.
+type Notifier interface {
+	SendToUser(user string, msg any) (int, error)
+}
+
+// Policy says who may call whom.
+type Policy struct {
+	// Mode is "roster" (only contacts with a subscription either way),
+	// "domains" (contacts, and anyone on Domains) or "open".
+	Mode    string
+	Domains []string
+}
+
+// Config configures a Manager.
+type Config struct {
+	Domain   jid.JID // the component's domain
+	Store    roster.Store
+	Sender   Sender
+	Notifier Notifier
+	// CapsNode is the XEP-0115 node of web users; DefaultCapsURI if empty.
+	CapsNode string
+	Policy   Policy
+	// QueryTimeout bounds disco#info queries to contacts (10 s).
+	QueryTimeout time.Duration
+	// QueueSize bounds the stanzas waiting for the worker (4096).
+	QueueSize int
+	Logger    *slog.Logger
+}
+
+// Manager is the presence and roster server for the domain's web users.
+type Manager struct {
+	cfg   Config
+	log   *slog.Logger
+	myVer string
+	work  chan func(context.Context)
+
+	mu          sync.Mutex
+	tabs        map[string]map[string]*tabState // user -> resource -> state
+	contacts    map[string]map[string]*resource // contact bare JID -> resource -> presence
+	caps        map[string]Capabilities         // verified caps by ver
+	capsPending map[string]bool                 // ver being queried
+	jidCaps     map[string]Capabilities         // full JID -> caps (no or unverifiable hash)
+	dropped     int64
+}
+
+type tabState struct {
+	full     jid.JID
+	name     string
+	show     string
+	status   string
+	priority int
+}
+
+type resource struct {
+	full     jid.JID
+	show     string
+	status   string
+	priority int
+	capsVer  string
+	capsNode string
+}
+
+// New returns a Manager. Run must be running for stanzas to be processed.
+func New(cfg Config) *Manager {
+	if cfg.CapsNode == "" {
+		cfg.CapsNode = DefaultCapsURI
+	}
+	if cfg.QueryTimeout <= 0 {
+		cfg.QueryTimeout = 10 * time.Second
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 4096
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Policy.Mode == "" {
+		cfg.Policy.Mode = "roster"
+	}
+	return &Manager{
+		cfg:         cfg,
+		log:         cfg.Logger.With("part", "presence"),
+		myVer:       Ver([]info.Identity{WebIdentity}, WebFeatures),
+		work:        make(chan func(context.Context), cfg.QueueSize),
+		tabs:        map[string]map[string]*tabState{},
+		contacts:    map[string]map[string]*resource{},
+		caps:        map[string]Capabilities{},
+		capsPending: map[string]bool{},
+		jidCaps:     map[string]Capabilities{},
+	}
+}
+
+// CapsVer is the XEP-0115 ver of web users.
+func (m *Manager) CapsVer() string { return m.myVer }
+
+// Run processes queued work until ctx ends.
+func (m *Manager) Run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case f := <-m.work:
+			f(ctx)
+		}
+	}
+}
+
+// enqueue hands f to the worker without blocking the XMPP stream. When the
+// queue is full the work is dropped and logged: never silently.
+func (m *Manager) enqueue(what string, f func(context.Context)) {
+	select {
+	case m.work <- f:
+	default:
+		m.mu.Lock()
+		m.dropped++
+		m.mu.Unlock()
+		m.log.Error("presence queue full: work dropped", "what", what, "queue", cap(m.work))
+	}
+}
+
+func (m *Manager) userJID(user string) jid.JID {
+	j, _ := jid.New(user, m.cfg.Domain.Domainpart(), "")
+	return j
+}
+
+func (m *Manager) send(ctx context.Context, r xml.TokenReader) {
+	if err := m.cfg.Sender.Send(ctx, r); err != nil {
+		m.log.Warn("sending presence failed", "err", err)
+	}
+}
+
+func (m *Manager) notify(user string, msg any) {
+	if m.cfg.Notifier == nil {
+		return
+	}
+	if _, err := m.cfg.Notifier.SendToUser(user, msg); err != nil {
+		m.log.Warn("notifying user failed", "user", user, "err", err)
+	}
+}
+
+// presenceOf returns the presence stanza of a tab to a contact.
+func (m *Manager) presenceOf(t *tabState, to jid.JID) outPresence {
+	return outPresence{From: t.full, To: to, Show: t.show, Status: t.status, Priority: t.priority,
+		Nick: t.name, CapsNode: m.cfg.CapsNode, CapsVer: m.myVer}
+}
+
+// fromContacts lists the bare JIDs that receive user's presence.
+func (m *Manager) fromContacts(ctx context.Context, user string) []jid.JID {
+	items, err := m.cfg.Store.List(ctx, user)
+	if err != nil {
+		m.log.Error("reading roster", "user", user, "err", err)
+		return nil
+	}
+	var out []jid.JID
+	for _, it := range items {
+		if it.Subscription.HasFrom() {
+			if j, err := jid.Parse(it.JID); err == nil {
+				out = append(out, j)
+			}
+		}
+	}
+	return out
+}
+
+// TabOnline: a tab (full JID user@domain/resource) came online. Its
+// presence goes to every contact with a from or both subscription; the
+// user's first tab also probes the contacts it sees, and gets pending
+// subscription requests.
+func (m *Manager) TabOnline(ctx context.Context, user string, full jid.JID, name string) {
+	m.mu.Lock()
+	first := len(m.tabs[user]) == 0
+	if m.tabs[user] == nil {
+		m.tabs[user] = map[string]*tabState{}
+	}
+	t := &tabState{full: full, name: name}
+	m.tabs[user][full.Resourcepart()] = t
+	snapshot := *t
+	m.mu.Unlock()
+	for _, c := range m.fromContacts(ctx, user) {
+		m.send(ctx, m.presenceOf(&snapshot, c).TokenReader())
+	}
+	if first {
+		m.probeContacts(ctx, user, full)
+	}
+	m.deliverPending(ctx, user)
+}
+
+// deliverPending sends the user every subscription request not answered yet.
+func (m *Manager) deliverPending(ctx context.Context, user string) {
+	items, err := m.cfg.Store.List(ctx, user)
+	if err != nil {
+		return
+	}
+	for _, it := range items {
+		if it.PendingIn {
+			m.notify(user, SubscribeRequest{Type: "subscribe-request", JID: it.JID, Name: it.Name})
+		}
+	}
+}
+
+func (m *Manager) probeContacts(ctx context.Context, user string, from jid.JID) {
+	items, err := m.cfg.Store.List(ctx, user)
+	if err != nil {
+		return
+	}
+	for _, it := range items {
+		if it.Subscription.HasTo() {
+			if c, err := jid.Parse(it.JID); err == nil {
+				m.send(ctx, outPresence{From: from.Bare(), To: c, Type: stanza.ProbePresence}.TokenReader())
+			}
+		}
+	}
+}
+
+// TabOffline: a tab's session ended; unavailable from its full JID.
+func (m *Manager) TabOffline(ctx context.Context, user string, full jid.JID) {
+	m.mu.Lock()
+	delete(m.tabs[user], full.Resourcepart())
+	if len(m.tabs[user]) == 0 {
+		delete(m.tabs, user)
+	}
+	m.mu.Unlock()
+	for _, c := range m.fromContacts(ctx, user) {
+		m.send(ctx, outPresence{From: full, To: c, Type: stanza.UnavailablePresence}.TokenReader())
+	}
+}
+
+// Online reports whether user has a tab.
+func (m *Manager) Online(user string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.tabs[user]) > 0
+}
+
+// ResendAll sends every tab's presence again and probes the contacts: for
+// after the component link (re)connects.
+func (m *Manager) ResendAll(ctx context.Context) {
+	type entry struct {
+		user string
+		tabs []tabState
+	}
+	var all []entry
+	m.mu.Lock()
+	for u, ts := range m.tabs {
+		e := entry{user: u}
+		for _, t := range ts {
+			e.tabs = append(e.tabs, *t)
+		}
+		all = append(all, e)
+	}
+	m.mu.Unlock()
+	for _, e := range all {
+		contacts := m.fromContacts(ctx, e.user)
+		for _, t := range e.tabs {
+			for _, c := range contacts {
+				m.send(ctx, m.presenceOf(&t, c).TokenReader())
+			}
+		}
+		if len(e.tabs) > 0 {
+			m.probeContacts(ctx, e.user, e.tabs[0].full)
+		}
+	}
+}
+
+// UnavailableAll sends unavailable from every tab: for graceful shutdown.
+func (m *Manager) UnavailableAll(ctx context.Context) {
+	m.mu.Lock()
+	var tabs []tabState
+	users := map[string][]jid.JID{}
+	for u, ts := range m.tabs {
+		for _, t := range ts {
+			tabs = append(tabs, *t)
+			users[u] = append(users[u], t.full)
+		}
+	}
+	m.mu.Unlock()
+	for u, fulls := range users {
+		for _, c := range m.fromContacts(ctx, u) {
+			for _, f := range fulls {
+				m.send(ctx, outPresence{From: f, To: c, Type: stanza.UnavailablePresence}.TokenReader())
+			}
+		}
+	}
+	_ = tabs
+}
+
+// localUser returns the web user a JID on our domain names, or "".
+func (m *Manager) localUser(j jid.JID) string {
+	if j.Domainpart() != m.cfg.Domain.Domainpart() {
+		return ""
+	}
+	return j.Localpart()
+}
+
+// HandleXMPP implements xmpp.Handler for presence stanzas to the domain.
+func (m *Manager) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	var p inPresence
+	if err := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(*start), t)).Decode(&p); err != nil {
+		return fmt.Errorf("presence: %w", err)
+	}
+	from, err1 := jid.Parse(p.From)
+	to, err2 := jid.Parse(p.To)
+	if err1 != nil || err2 != nil {
+		m.log.Debug("presence with bad addresses dropped", "from", p.From, "to", p.To)
+		return nil
+	}
+	m.enqueue("presence "+p.Type, func(ctx context.Context) { m.handlePresence(ctx, p, from, to) })
+	return nil
+}
+
+var _ xmpp.Handler = (*Manager)(nil)
+
+func (m *Manager) handlePresence(ctx context.Context, p inPresence, from, to jid.JID) {
+	user := m.localUser(to)
+	if user == "" {
+		return
+	}
+	contact := from.Bare()
+	switch p.Type {
+	case "", "unavailable", "error":
+		m.contactPresence(ctx, user, from, p)
+	case "probe":
+		m.answerProbe(ctx, user, to, contact)
+	case "subscribe", "subscribed", "unsubscribe", "unsubscribed":
+		m.inboundSubscription(ctx, user, contact, roster.Kind(p.Type), p.Nick)
+	default:
+		m.log.Debug("presence of unknown type dropped", "type", p.Type, "from", from)
+	}
+}
+
+// answerProbe: RFC 6121 §4.3.2. A contact entitled to the user's presence
+// gets each tab's presence, or unavailable when none is online; anyone else
+// gets unsubscribed (so that a stale subscription on their side is fixed).
+func (m *Manager) answerProbe(ctx context.Context, user string, to, contact jid.JID) {
+	it, err := m.cfg.Store.Get(ctx, user, contact.String())
+	if err != nil && !errors.Is(err, roster.ErrNotFound) {
+		m.log.Error("reading roster", "err", err)
+		return
+	}
+	if !it.Subscription.HasFrom() {
+		m.send(ctx, outPresence{From: m.userJID(user), To: contact, Type: stanza.UnsubscribedPresence}.TokenReader())
+		return
+	}
+	m.mu.Lock()
+	var tabs []tabState
+	for _, t := range m.tabs[user] {
+		if to.Resourcepart() == "" || to.Resourcepart() == t.full.Resourcepart() {
+			tabs = append(tabs, *t)
+		}
+	}
+	m.mu.Unlock()
+	if len(tabs) == 0 {
+		from := to
+		if from.Resourcepart() == "" {
+			from = m.userJID(user)
+		}
+		m.send(ctx, outPresence{From: from, To: contact, Type: stanza.UnavailablePresence}.TokenReader())
+		return
+	}
+	for _, t := range tabs {
+		m.send(ctx, m.presenceOf(&t, contact).TokenReader())
+	}
+}
+
+// contactPresence records a contact resource's presence and tells the user.
+func (m *Manager) contactPresence(ctx context.Context, user string, from jid.JID, p inPresence) {
+	bare := from.Bare().String()
+	it, err := m.cfg.Store.Get(ctx, user, bare)
+	if err != nil || !it.Subscription.HasTo() {
+		// Presence from someone the user does not follow: not delivered
+		// (directed presence to a tab excepted).
+		if err != nil && !errors.Is(err, roster.ErrNotFound) {
+			return
+		}
+		if from.Resourcepart() == "" {
+			return
+		}
+	}
+	res := from.Resourcepart()
+	m.mu.Lock()
+	if p.Type == "unavailable" || p.Type == "error" {
+		if res == "" {
+			delete(m.contacts, bare)
+		} else {
+			delete(m.contacts[bare], res)
+			if len(m.contacts[bare]) == 0 {
+				delete(m.contacts, bare)
+			}
+		}
+		delete(m.jidCaps, from.String())
+		m.mu.Unlock()
+		m.notify(user, PresenceEvent{Type: "presence", JID: from.String(), Available: false})
+		return
+	}
+	if m.contacts[bare] == nil {
+		m.contacts[bare] = map[string]*resource{}
+	}
+	r := &resource{full: from, show: p.Show, status: p.Status, priority: p.priority()}
+	if !validShow(r.show) {
+		r.show = ""
+	}
+	needCaps := false
+	if p.Caps != nil {
+		r.capsVer, r.capsNode = p.Caps.Ver, p.Caps.Node
+		if _, ok := m.caps[r.capsVer]; !ok && !m.capsPending[r.capsVer] {
+			needCaps = true
+			m.capsPending[r.capsVer] = true
+		}
+	} else if _, ok := m.jidCaps[from.String()]; !ok {
+		needCaps = true
+	}
+	m.contacts[bare][res] = r
+	ev := m.eventLocked(r)
+	m.mu.Unlock()
+	m.notify(user, ev)
+	if needCaps {
+		go m.learnCaps(context.WithoutCancel(ctx), user, from, p)
+	}
+}
+
+// eventLocked builds the presence event of a contact resource.
+func (m *Manager) eventLocked(r *resource) PresenceEvent {
+	ev := PresenceEvent{Type: "presence", JID: r.full.String(), Available: true, Show: r.show, Status: r.status, Priority: r.priority, Media: []string{}}
+	if c, ok := m.capsForLocked(r); ok {
+		ev.Media = c.Media()
+		ev.JMI = c.Has(NSJingleMsg)
+		ev.Jingle = c.Has(NSJingle)
+		ev.CapsKnown = true
+	}
+	return ev
+}
+
+func (m *Manager) capsForLocked(r *resource) (Capabilities, bool) {
+	if r.capsVer != "" {
+		if c, ok := m.caps[r.capsVer]; ok {
+			return c, true
+		}
+	}
+	c, ok := m.jidCaps[r.full.String()]
+	return c, ok
+}
+
+// learnCaps queries disco#info of a contact's resource (node#ver when it
+// sent caps), verifies the hash, caches the result, and tells the user.
+// It runs on its own goroutine: it waits for an IQ answer, which the
+// stream's Serve loop delivers.
+func (m *Manager) learnCaps(ctx context.Context, user string, from jid.JID, p inPresence) {
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.QueryTimeout)
+	defer cancel()
+	node := ""
+	if p.Caps != nil && p.Caps.Node != "" {
+		node = p.Caps.Node + "#" + p.Caps.Ver
+	}
+	var q disco.Info
+	err := m.cfg.Sender.UnmarshalIQ(ctx, stanza.IQ{Type: stanza.GetIQ, From: m.userJID(user), To: from},
+		xmlstream.Wrap(nil, queryStart(node)), &q)
+	var c Capabilities
+	verified := false
+	if err == nil {
+		for _, f := range q.Features {
+			c.Features = append(c.Features, f.Var)
+		}
+		sort.Strings(c.Features)
+		if p.Caps != nil {
+			if _, ok := hashName(p.Caps.Hash); ok && Ver(q.Identity, c.Features) == p.Caps.Ver {
+				verified = true
+			}
+		}
+	}
+
+	m.mu.Lock()
+	if p.Caps != nil {
+		delete(m.capsPending, p.Caps.Ver)
+	}
+	if err != nil {
+		m.mu.Unlock()
+		m.log.Debug("disco#info of contact failed", "jid", from, "err", err)
+		return
+	}
+	if verified {
+		m.caps[p.Caps.Ver] = c
+	} else {
+		// An unverifiable answer is kept for this resource only, never
+		// shared through the cache (XEP-0115 §5.4 poisoning).
+		m.jidCaps[from.String()] = c
+	}
+	var ev *PresenceEvent
+	if r := m.contacts[from.Bare().String()][from.Resourcepart()]; r != nil {
+		e := m.eventLocked(r)
+		ev = &e
+	}
+	m.mu.Unlock()
+	if ev != nil {
+		m.notify(user, *ev)
+	}
+}
+
+func queryStart(node string) xml.StartElement {
+	s := xml.StartElement{Name: xml.Name{Space: disco.NSInfo, Local: "query"}}
+	if node != "" {
+		s.Attr = []xml.Attr{{Name: xml.Name{Local: "node"}, Value: node}}
+	}
+	return s
+}
+
+// Caps returns what a contact's full JID can do, if known.
+func (m *Manager) Caps(full jid.JID) (Capabilities, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.contacts[full.Bare().String()][full.Resourcepart()]
+	if r == nil {
+		c, ok := m.jidCaps[full.String()]
+		return c, ok
+	}
+	return m.capsForLocked(r)
+}
+
+// Resources lists the available resources of a contact, highest priority
+// first.
+func (m *Manager) Resources(bare jid.JID) []jid.JID {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var rs []*resource
+	for _, r := range m.contacts[bare.Bare().String()] {
+		rs = append(rs, r)
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].priority > rs[j].priority })
+	var out []jid.JID
+	for _, r := range rs {
+		out = append(out, r.full)
+	}
+	return out
+}
+
+// DiscoInfo answers disco#info for web users' JIDs and the caps node; use
+// it as component.Config.Info.
+func (m *Manager) DiscoInfo(to jid.JID, node string) (component.Info, bool) {
+	user := m.localUser(to)
+	if node != "" && node != m.cfg.CapsNode+"#"+m.myVer {
+		return component.Info{}, false
+	}
+	if user == "" {
+		// The caps node queried on the bare domain.
+		if node == "" {
+			return component.Info{}, false
+		}
+		return component.Info{Identities: []info.Identity{WebIdentity}, Features: WebFeatures}, true
+	}
+	m.mu.Lock()
+	_, online := m.tabs[user][to.Resourcepart()]
+	anyTab := len(m.tabs[user]) > 0
+	m.mu.Unlock()
+	if to.Resourcepart() == "" {
+		// The account itself.
+		if !anyTab && node == "" {
+			return component.Info{Identities: []info.Identity{{Category: "account", Type: "registered"}}}, true
+		}
+		return component.Info{Identities: []info.Identity{{Category: "account", Type: "registered"}}}, true
+	}
+	if !online {
+		return component.Info{}, false
+	}
+	return component.Info{Identities: []info.Identity{WebIdentity}, Features: WebFeatures}, true
+}
+
+// Allowed reports whether user may call, or be called by, peer under the
+// call policy.
+func (m *Manager) Allowed(ctx context.Context, user string, peer jid.JID) bool {
+	switch m.cfg.Policy.Mode {
+	case "open":
+		return true
+	case "domains":
+		if slices.Contains(m.cfg.Policy.Domains, peer.Domainpart()) {
+			return true
+		}
+	}
+	if peer.Domainpart() == m.cfg.Domain.Domainpart() {
+		// Web users of this gateway may call each other when either has
+		// the other in the roster.
+		other := peer.Localpart()
+		if it, err := m.cfg.Store.Get(ctx, other, m.userJID(user).String()); err == nil && it.Subscription != roster.None {
+			return true
+		}
+	}
+	it, err := m.cfg.Store.Get(ctx, user, peer.Bare().String())
+	return err == nil && it.Subscription != roster.None
+}
+
+// normalizeContact parses and checks a contact JID from the browser.
+func (m *Manager) normalizeContact(user, s string) (jid.JID, error) {
+	j, err := jid.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return jid.JID{}, fmt.Errorf("not a JID: %q", s)
+	}
+	j = j.Bare()
+	if j.Equal(m.userJID(user)) {
+		return jid.JID{}, errors.New("a user cannot be their own contact")
+	}
+	if j.Localpart() == "" && j.Domainpart() == m.cfg.Domain.Domainpart() {
+		return jid.JID{}, errors.New("the gateway itself cannot be a contact")
+	}
+	return j, nil
+}
