@@ -192,7 +192,7 @@ func (m *Manager) SetPresence(ctx context.Context, user string, from jid.JID, sh
 	snap := *t
 	m.mu.Unlock()
 	for _, c := range m.fromContacts(ctx, user) {
-		m.send(ctx, m.presenceOf(&snap, c).TokenReader())
+		m.send(ctx, m.presenceOf(&snap, c))
 	}
 	return nil
 }
@@ -248,11 +248,11 @@ func (m *Manager) Remove(ctx context.Context, user string, contact jid.JID) erro
 	}
 	from := m.userJID(user)
 	if old.Subscription.HasTo() || old.PendingOut {
-		m.send(ctx, outPresence{From: from, To: contact, Type: stanza.UnsubscribePresence}.TokenReader())
+		m.send(ctx, outPresence{From: from, To: contact, Type: stanza.UnsubscribePresence})
 	}
 	if old.Subscription.HasFrom() || old.PendingIn {
 		m.sendUnavailable(ctx, user, contact)
-		m.send(ctx, outPresence{From: from, To: contact, Type: stanza.UnsubscribedPresence}.TokenReader())
+		m.send(ctx, outPresence{From: from, To: contact, Type: stanza.UnsubscribedPresence})
 	}
 	if err := m.cfg.Store.Delete(ctx, user, contact.String()); err != nil {
 		return err
@@ -272,7 +272,7 @@ func (m *Manager) sendUnavailable(ctx context.Context, user string, contact jid.
 	}
 	m.mu.Unlock()
 	for _, f := range fulls {
-		m.send(ctx, outPresence{From: f, To: contact, Type: stanza.UnavailablePresence}.TokenReader())
+		m.send(ctx, outPresence{From: f, To: contact, Type: stanza.UnavailablePresence})
 	}
 }
 
@@ -284,7 +284,7 @@ func (m *Manager) sendCurrent(ctx context.Context, user string, contact jid.JID)
 	}
 	m.mu.Unlock()
 	for _, t := range tabs {
-		m.send(ctx, m.presenceOf(&t, contact).TokenReader())
+		m.send(ctx, m.presenceOf(&t, contact))
 	}
 }
 
@@ -315,7 +315,7 @@ func (m *Manager) outbound(ctx context.Context, user string, contact jid.JID, k 
 			break
 		}
 		m.mu.Unlock()
-		m.send(ctx, outPresence{From: m.userJID(user), To: contact, Type: stanza.PresenceType(k), Nick: name}.TokenReader())
+		m.send(ctx, outPresence{From: m.userJID(user), To: contact, Type: stanza.PresenceType(k), Nick: name})
 	}
 	if eff.SendPresence {
 		m.sendCurrent(ctx, user, contact)
@@ -343,7 +343,7 @@ func (m *Manager) inboundSubscription(ctx context.Context, user string, contact 
 	}
 	from := m.userJID(user)
 	if eff.Reply != "" {
-		m.send(ctx, outPresence{From: from, To: contact, Type: stanza.PresenceType(eff.Reply)}.TokenReader())
+		m.send(ctx, outPresence{From: from, To: contact, Type: stanza.PresenceType(eff.Reply)})
 	}
 	if eff.SendPresence {
 		m.sendCurrent(ctx, user, contact)
@@ -352,7 +352,7 @@ func (m *Manager) inboundSubscription(ctx context.Context, user string, contact 
 		m.sendUnavailable(ctx, user, contact)
 	}
 	if eff.Probe {
-		m.send(ctx, outPresence{From: from, To: contact, Type: stanza.ProbePresence}.TokenReader())
+		m.send(ctx, outPresence{From: from, To: contact, Type: stanza.ProbePresence})
 	}
 	if k == roster.Unsubscribed && !it.Subscription.HasTo() {
 		m.mu.Lock()

@@ -155,10 +155,12 @@ func (m *Manager) userJID(user string) jid.JID {
 	return j
 }
 
-func (m *Manager) send(ctx context.Context, r xml.TokenReader) {
-	if err := m.cfg.Sender.Send(ctx, r); err != nil {
-		m.log.Warn("sending presence failed", "err", err)
+func (m *Manager) send(ctx context.Context, p outPresence) {
+	if err := m.cfg.Sender.Send(ctx, p.TokenReader()); err != nil {
+		m.log.Warn("sending presence failed", "type", p.Type, "from", p.From, "to", p.To, "err", err)
+		return
 	}
+	m.log.Debug("presence sent", "type", p.Type, "from", p.From, "to", p.To)
 }
 
 func (m *Manager) notify(user string, msg any) {
@@ -209,7 +211,7 @@ func (m *Manager) TabOnline(ctx context.Context, user string, full jid.JID, name
 	snapshot := *t
 	m.mu.Unlock()
 	for _, c := range m.fromContacts(ctx, user) {
-		m.send(ctx, m.presenceOf(&snapshot, c).TokenReader())
+		m.send(ctx, m.presenceOf(&snapshot, c))
 	}
 	if first {
 		m.probeContacts(ctx, user, full)
@@ -238,7 +240,7 @@ func (m *Manager) probeContacts(ctx context.Context, user string, from jid.JID) 
 	for _, it := range items {
 		if it.Subscription.HasTo() {
 			if c, err := jid.Parse(it.JID); err == nil {
-				m.send(ctx, outPresence{From: from.Bare(), To: c, Type: stanza.ProbePresence}.TokenReader())
+				m.send(ctx, outPresence{From: from.Bare(), To: c, Type: stanza.ProbePresence})
 			}
 		}
 	}
@@ -253,7 +255,7 @@ func (m *Manager) TabOffline(ctx context.Context, user string, full jid.JID) {
 	}
 	m.mu.Unlock()
 	for _, c := range m.fromContacts(ctx, user) {
-		m.send(ctx, outPresence{From: full, To: c, Type: stanza.UnavailablePresence}.TokenReader())
+		m.send(ctx, outPresence{From: full, To: c, Type: stanza.UnavailablePresence})
 	}
 }
 
@@ -285,7 +287,7 @@ func (m *Manager) ResendAll(ctx context.Context) {
 		contacts := m.fromContacts(ctx, e.user)
 		for _, t := range e.tabs {
 			for _, c := range contacts {
-				m.send(ctx, m.presenceOf(&t, c).TokenReader())
+				m.send(ctx, m.presenceOf(&t, c))
 			}
 		}
 		if len(e.tabs) > 0 {
@@ -309,7 +311,7 @@ func (m *Manager) UnavailableAll(ctx context.Context) {
 	for u, fulls := range users {
 		for _, c := range m.fromContacts(ctx, u) {
 			for _, f := range fulls {
-				m.send(ctx, outPresence{From: f, To: c, Type: stanza.UnavailablePresence}.TokenReader())
+				m.send(ctx, outPresence{From: f, To: c, Type: stanza.UnavailablePresence})
 			}
 		}
 	}
@@ -370,7 +372,7 @@ func (m *Manager) answerProbe(ctx context.Context, user string, to, contact jid.
 		return
 	}
 	if !it.Subscription.HasFrom() {
-		m.send(ctx, outPresence{From: m.userJID(user), To: contact, Type: stanza.UnsubscribedPresence}.TokenReader())
+		m.send(ctx, outPresence{From: m.userJID(user), To: contact, Type: stanza.UnsubscribedPresence})
 		return
 	}
 	m.mu.Lock()
@@ -386,11 +388,11 @@ func (m *Manager) answerProbe(ctx context.Context, user string, to, contact jid.
 		if from.Resourcepart() == "" {
 			from = m.userJID(user)
 		}
-		m.send(ctx, outPresence{From: from, To: contact, Type: stanza.UnavailablePresence}.TokenReader())
+		m.send(ctx, outPresence{From: from, To: contact, Type: stanza.UnavailablePresence})
 		return
 	}
 	for _, t := range tabs {
-		m.send(ctx, m.presenceOf(&t, contact).TokenReader())
+		m.send(ctx, m.presenceOf(&t, contact))
 	}
 }
 
