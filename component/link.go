@@ -133,6 +133,7 @@ type Link struct {
 	attempts, connects, handlerErrs, pingFail atomic.Int64
 	upCh                                      chan struct{} // closed and replaced on each state change
 	lastErr                                   error         // guarded by mu
+	pending                                   map[string]*pendingIQ
 }
 
 // New returns a Link for cfg. It panics if Server, Domain or Secret is
@@ -152,7 +153,7 @@ func New(cfg Config) *Link {
 		lookup:   cfg.Info,
 	}
 	opts := append(dh.options(), cfg.Handlers...)
-	r := router{mux: mux.New(NSAccept, opts...), presence: cfg.Presence, message: cfg.Message}
+	r := router{mux: mux.New(NSAccept, opts...), presence: cfg.Presence, message: cfg.Message, link: l}
 	l.handler = safeHandler{h: r, log: l.log, onError: func() { l.handlerErrs.Add(1) }}
 	return l
 }
@@ -351,6 +352,7 @@ func (l *Link) runOnce(ctx context.Context) (time.Duration, error) {
 	select {
 	case err = <-serveErr:
 		l.setSession(nil)
+		l.failPending()
 		connCancel()
 		conn.Close()
 		wg.Wait()
@@ -369,6 +371,7 @@ func (l *Link) runOnce(ctx context.Context) (time.Duration, error) {
 		bcancel()
 	}
 	l.setSession(nil)
+	l.failPending()
 	connCancel()
 	// (Not Session.SetCloseDeadline: it races with Serve in mellium
 	// v0.22.0. The timer below bounds the wait instead.)
@@ -417,11 +420,16 @@ func (l *Link) keepalive(ctx context.Context, conn net.Conn) {
 type router struct {
 	mux               *mux.ServeMux
 	presence, message xmpp.Handler
+	link              *Link
 }
 
 func (r router) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
 	if start.Name.Space == NSAccept {
 		switch {
+		case start.Name.Local == "iq":
+			if done, err := r.link.iqResponse(t, start); done {
+				return err
+			}
 		case start.Name.Local == "presence" && r.presence != nil:
 			return r.presence.HandleXMPP(t, start)
 		case start.Name.Local == "message" && r.message != nil:

@@ -323,3 +323,50 @@ func TestLinkSurvivesFailingHandlers(t *testing.T) {
 		}
 	})
 }
+
+// TestSendIQAsync: answers, errors and silence each reach the callback once;
+// answers from anyone but the addressee are ignored.
+func TestSendIQAsync(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		srv.Register(t, "alice", "alicepw")
+		srv.Register(t, "mute", "mutepw")
+		l, _ := startLink(t, linkConfig(srv))
+		if err := l.WaitReady(ctxT(t, 20*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		alice := srv.Dial(ctxT(t, 20*time.Second), t, "alice", "alicepw")
+		serveClient(t, alice)
+		// A client that reads nothing never answers.
+		mute := srv.Dial(ctxT(t, 20*time.Second), t, "mute", "mutepw")
+		pingPayload := func() xml.TokenReader {
+			return xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: ping.NS, Local: "ping"}})
+		}
+		send := func(to jid.JID, timeout time.Duration) error {
+			done := make(chan error, 2)
+			from := jid.MustParse("someone@" + srv.ComponentDomain)
+			if err := l.SendIQAsync(ctxT(t, 5*time.Second), stanza.IQ{Type: stanza.GetIQ, From: from, To: to}, pingPayload(), timeout, func(err error) { done <- err }); err != nil {
+				t.Fatalf("SendIQAsync: %v", err)
+			}
+			err := <-done
+			select {
+			case again := <-done:
+				t.Errorf("callback called twice (%v, %v)", err, again)
+			case <-time.After(100 * time.Millisecond):
+			}
+			return err
+		}
+		// alice's client answers service-unavailable for pings it does
+		// not handle: an error reply.
+		var se stanza.Error
+		if err := send(alice.LocalAddr(), 10*time.Second); !errors.As(err, &se) || se.Condition != stanza.ServiceUnavailable {
+			t.Errorf("ping to alice: %v, want service-unavailable", err)
+		}
+		// The server answers pings to itself.
+		if err := send(jid.MustParse(srv.Domain), 10*time.Second); err != nil {
+			t.Errorf("ping to the server: %v", err)
+		}
+		if err := send(mute.LocalAddr(), 500*time.Millisecond); !errors.Is(err, component.ErrIQTimeout) {
+			t.Errorf("ping to a silent client: %v, want ErrIQTimeout", err)
+		}
+	})
+}
