@@ -80,6 +80,12 @@ type TURN struct {
 	TTL    Duration `toml:"ttl" help:"lifetime of minted TURN credentials"`
 }
 
+// Calls configures call timing.
+type Calls struct {
+	RingTimeout Duration `toml:"ring_timeout" help:"how long a call may ring before it ends with timeout"`
+	IQTimeout   Duration `toml:"iq_timeout" help:"how long to wait for the peer to answer a Jingle request"`
+}
+
 // Policy says who may call whom.
 type Policy struct {
 	Calls   string   `toml:"calls" help:"who may call whom: roster (contacts only), domains (contacts and the listed domains) or open"`
@@ -99,6 +105,7 @@ type Config struct {
 	Auth   Auth   `toml:"auth"`
 	Store  Store  `toml:"store"`
 	TURN   TURN   `toml:"turn"`
+	Calls  Calls  `toml:"calls"`
 	Policy Policy `toml:"policy"`
 	Log    Log    `toml:"log"`
 }
@@ -124,6 +131,7 @@ func Default() Config {
 		},
 		Store:  Store{Path: "jinglegate.db"},
 		TURN:   TURN{TTL: Duration(12 * time.Hour)},
+		Calls:  Calls{RingTimeout: Duration(45 * time.Second), IQTimeout: Duration(30 * time.Second)},
 		Policy: Policy{Calls: "roster"},
 		Log:    Log{Level: "info", Format: "text"},
 	}
@@ -402,6 +410,12 @@ func (c *Config) Validate(need ...string) error {
 	}
 	if c.TURN.TTL <= 0 {
 		return bad("turn.ttl", "must be positive")
+	}
+	if c.Calls.RingTimeout <= 0 {
+		return bad("calls.ring_timeout", "must be positive")
+	}
+	if c.Calls.IQTimeout <= 0 {
+		return bad("calls.iq_timeout", "must be positive")
 	}
 	switch c.Policy.Calls {
 	case "roster", "open":

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/mux"
 	"mellium.im/xmpp/stanza"
 
 	"github.com/jinglegate/jinglegate/component"
@@ -35,6 +36,7 @@ type Gateway struct {
 	WS       *wsapi.Server
 	Presence *presence.Manager
 	Store    roster.Store
+	calls    *bridge
 	mux      *http.ServeMux
 	version  string
 }
@@ -68,13 +70,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 	}
 	g := &Gateway{cfg: cfg, log: log, domain: domain, Store: store, mux: http.NewServeMux(), version: version}
 	snd, ntf := &sender{}, &notifier{}
+	g.calls = newBridge(g, log)
+	if cfg.Calls.RingTimeout > 0 {
+		g.calls.ringTimeout = cfg.Calls.RingTimeout.D()
+	}
+	if cfg.Calls.IQTimeout > 0 {
+		g.calls.iqTimeout = cfg.Calls.IQTimeout.D()
+	}
 	g.Presence = presence.New(presence.Config{
-		Domain:   domain,
-		Store:    store,
-		Sender:   snd,
-		Notifier: ntf,
-		Policy:   presence.Policy{Mode: cfg.Policy.Calls, Domains: cfg.Policy.Domains},
-		Logger:   log,
+		OnUnavailable: func(full jid.JID) { g.calls.peerGone(full) },
+		Domain:        domain,
+		Store:         store,
+		Sender:        snd,
+		Notifier:      ntf,
+		Policy:        presence.Policy{Mode: cfg.Policy.Calls, Domains: cfg.Policy.Domains},
+		Logger:        log,
 	})
 	var pingTo jid.JID
 	if cfg.XMPP.PingTo != "" {
@@ -87,6 +97,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		Name:         cfg.XMPP.Name,
 		Info:         g.Presence.DiscoInfo,
 		Presence:     g.Presence,
+		Message:      g.calls.messageHandler(),
+		Handlers:     []mux.Option{g.calls.jingleOption()},
 		PingTo:       pingTo,
 		PingInterval: cfg.XMPP.PingInterval.D(),
 		PingTimeout:  cfg.XMPP.PingTimeout.D(),
@@ -167,6 +179,7 @@ func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
 	defer stopBG()
 	var wg sync.WaitGroup
 	wg.Go(func() { g.Presence.Run(bg) })
+	wg.Go(func() { g.calls.run(bg) })
 	linkCtx, stopLink := context.WithCancel(context.Background())
 	defer stopLink()
 	linkDone := make(chan struct{})
@@ -219,11 +232,13 @@ func (g *Gateway) TabClosed(t *wsapi.Tab, reason wsapi.CloseReason) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if reason == wsapi.CloseShutdown {
+		g.calls.endTab(t)
 		// The tab stays known to the presence manager so that its
 		// unavailable presence goes out with the stream's last words
 		// (UnavailableAll, just before the stream closes).
 		return
 	}
+	g.calls.endTab(t)
 	g.Presence.TabOffline(ctx, t.User(), t.JID())
 }
 
@@ -241,7 +256,7 @@ func (g *Gateway) HandleMessage(ctx context.Context, t *wsapi.Tab, m *wsapi.Mess
 		}
 		return nil
 	}
-	return wsapi.Errorf(wsapi.CodeUnavailable, "%s: calls are not available yet", m.Type)
+	return g.calls.handleBrowser(ctx, t, m)
 }
 
 var _ wsapi.Handler = (*Gateway)(nil)

@@ -385,7 +385,9 @@ func subscribeBoth(t *testing.T, b *browser, p *xmppPeer, componentDomain string
 	b.expect("subscribe-request", nil)
 	b.mustAck(map[string]any{"type": "approve", "jid": p.jid.Bare().String()})
 	p.expectPresence(func(v inPresence) bool { return v.From == b.JID().String() && v.Type == "" }, "web user's presence")
-	b.expect("presence", func(m map[string]any) bool { return bareOf(m["jid"].(string)) == p.jid.Bare().String() && m["available"] == true })
+	b.expect("presence", func(m map[string]any) bool {
+		return bareOf(m["jid"].(string)) == p.jid.Bare().String() && m["available"] == true
+	})
 }
 
 func bareOf(s string) string {

@@ -57,6 +57,9 @@ type Config struct {
 	// QueueSize bounds the stanzas waiting for the worker (4096).
 	QueueSize int
 	Logger    *slog.Logger
+	// OnUnavailable, if set, is called (on the worker) when a resource
+	// of a contact goes offline (a bare JID: every resource).
+	OnUnavailable func(full jid.JID)
 }
 
 // Manager is the presence and roster server for the domain's web users.
@@ -149,6 +152,13 @@ func (m *Manager) enqueue(what string, f func(context.Context)) {
 		m.log.Error("presence queue full: work dropped", "what", what, "queue", cap(m.work))
 	}
 }
+
+// UserJID returns a web user's bare JID.
+func (m *Manager) UserJID(user string) jid.JID { return m.userJID(user) }
+
+// LocalUser returns the web user a JID on the component's domain names, or
+// "" for any other JID.
+func (m *Manager) LocalUser(j jid.JID) string { return m.localUser(j) }
 
 func (m *Manager) userJID(user string) jid.JID {
 	j, _ := jid.New(user, m.cfg.Domain.Domainpart(), "")
@@ -424,6 +434,9 @@ func (m *Manager) contactPresence(ctx context.Context, user string, from jid.JID
 		delete(m.jidCaps, from.String())
 		m.mu.Unlock()
 		m.notify(user, PresenceEvent{Type: "presence", JID: from.String(), Available: false})
+		if m.cfg.OnUnavailable != nil {
+			m.cfg.OnUnavailable(from)
+		}
 		return
 	}
 	if m.contacts[bare] == nil {

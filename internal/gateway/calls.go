@@ -1,0 +1,745 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pion/sdp/v3"
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+
+	"github.com/jinglegate/jinglegate/internal/presence"
+	"github.com/jinglegate/jinglegate/internal/wsapi"
+	"github.com/jinglegate/jinglegate/jingle"
+	"github.com/jinglegate/jinglegate/sdpxlate"
+)
+
+// Call timing defaults.
+const (
+	DefaultRingTimeout = 45 * time.Second
+	DefaultIQTimeout   = 30 * time.Second
+)
+
+// jmiState is where a call stands in XEP-0353.
+type jmiState int
+
+const (
+	jmiNone      jmiState = iota // plain Jingle
+	jmiProposed                  // propose sent or received
+	jmiProceeded                 // proceed sent or received
+)
+
+// call is one call between a web user and an XMPP peer.
+type call struct {
+	sid      string
+	user     string
+	outgoing bool
+	role     jingle.Role // the web user's role: initiator for outgoing calls
+	media    []string
+
+	local jid.JID // the web user's address in this call (the tab's full JID once bound)
+	peer  jid.JID // the peer: bare while an outgoing propose is unanswered, then full
+
+	jmi   jmiState
+	state jingle.SessionState
+	neg   jingle.Negotiation
+
+	tab     *wsapi.Tab   // the tab in the call; nil while an incoming call rings
+	ringing []*wsapi.Tab // tabs an incoming call rings on
+
+	localSDP, remoteSDP *sdp.SessionDescription
+	// initiateSent: session-initiate (outgoing) or session-accept
+	// (incoming) has been written; candidates can follow.
+	initiateSent bool
+	// pendingLocal: browser candidates waiting for initiateSent.
+	pendingLocal []sdpxlate.ICECandidate
+	// offerSent: the browser has the remote offer (incoming calls);
+	// pendingRemote: remote candidates waiting for it.
+	offerSent     bool
+	pendingRemote []sdpxlate.ICECandidate
+	// offer holds an incoming session-initiate until the browser accepts.
+	offer *jingle.Jingle
+	// renegotiating: the browser sent a new offer; awaitingAnswer: the
+	// remote answer (content-accept or restart transport-info) it waits
+	// for.
+	awaitingAnswer bool
+	proposedAt     time.Time
+	timer          *time.Timer
+	ringSent       bool
+	ended          bool
+}
+
+func (c *call) creators() map[string]jingle.Role {
+	m := map[string]jingle.Role{}
+	for _, sd := range []*sdp.SessionDescription{c.localSDP, c.remoteSDP} {
+		if sd == nil {
+			continue
+		}
+		for _, md := range sd.MediaDescriptions {
+			if mid, ok := md.Attribute("mid"); ok {
+				if _, seen := m[mid]; !seen {
+					m[mid] = jingle.RoleInitiator
+				}
+			}
+		}
+	}
+	return m
+}
+
+func (c *call) initiator() jid.JID {
+	if c.role == jingle.RoleInitiator {
+		return c.local
+	}
+	return c.peer
+}
+
+func (c *call) responder() jid.JID {
+	if c.role == jingle.RoleInitiator {
+		return c.peer
+	}
+	return c.local
+}
+
+func (c *call) polite() *bool {
+	// The callee is the polite peer of perfect negotiation.
+	p := !c.outgoing
+	return &p
+}
+
+// bridge owns the calls.
+type bridge struct {
+	g           *Gateway
+	log         *slog.Logger
+	ringTimeout time.Duration
+	iqTimeout   time.Duration
+
+	mu    sync.Mutex
+	calls map[string]*call // by sid
+
+	work chan func(context.Context)
+}
+
+func newBridge(g *Gateway, log *slog.Logger) *bridge {
+	return &bridge{g: g, log: log.With("part", "calls"), ringTimeout: DefaultRingTimeout, iqTimeout: DefaultIQTimeout,
+		calls: map[string]*call{}, work: make(chan func(context.Context), 4096)}
+}
+
+// run executes work queued by the stanza handlers, in order.
+func (b *bridge) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case f := <-b.work:
+			f(ctx)
+		}
+	}
+}
+
+func (b *bridge) enqueue(what string, f func(context.Context)) {
+	select {
+	case b.work <- f:
+	default:
+		b.log.Error("call queue full: work dropped", "what", what)
+	}
+}
+
+func newSID() string {
+	var x [12]byte
+	_, _ = rand.Read(x[:])
+	return hex.EncodeToString(x[:])
+}
+
+func wsErr(code wsapi.Code, sid, format string, args ...any) *wsapi.Error {
+	e := wsapi.Errorf(code, format, args...)
+	e.SID = sid
+	return e
+}
+
+// --- sending ---------------------------------------------------------------
+
+// sendJMI sends an XEP-0353 message about c.
+func (b *bridge) sendJMI(ctx context.Context, c *call, to jid.JID, j jingle.JMI, extra ...xmlTokens) {
+	msg := jingle.Message{Message: stanza.Message{From: c.local, To: to, Type: stanza.ChatMessage}, JMI: j}
+	if j.Kind == jingle.JMIPropose {
+		msg.ID = "jm-propose-" + c.sid
+	} else {
+		msg.ID = "jm-" + j.Kind.String() + "-" + c.sid
+	}
+	r := msg.Message.Wrap(xmlstream.MultiReader(append([]xmlTokens{j.TokenReader()}, extra...)...))
+	if err := b.g.Link.Send(ctx, r); err != nil {
+		b.log.Warn("sending call message failed", "sid", c.sid, "kind", j.Kind, "err", err)
+	}
+}
+
+// sendJingle sends a Jingle IQ for c; failure calls onErr on its own
+// goroutine (nil onErr: the call ends).
+func (b *bridge) sendJingle(ctx context.Context, c *call, j *jingle.Jingle, onErr func(error)) {
+	j.SID = c.sid
+	j.Initiator = c.initiator().String()
+	if j.Action == jingle.ActionSessionAccept {
+		j.Responder = c.responder().String()
+	}
+	iq := stanza.IQ{Type: stanza.SetIQ, From: c.local, To: c.peer}
+	action := j.Action
+	err := b.g.Link.SendIQAsync(ctx, iq, j.TokenReader(), b.iqTimeout, func(err error) {
+		if err == nil {
+			return
+		}
+		b.log.Info("jingle request failed", "sid", c.sid, "action", action, "err", err)
+		if onErr != nil {
+			onErr(err)
+			return
+		}
+		if action == jingle.ActionSessionTerminate {
+			return
+		}
+		reason := jingle.ReasonFailedApplication
+		if errors.Is(err, errIQTimeout()) {
+			reason = jingle.ReasonTimeout
+		}
+		var se stanza.Error
+		if errors.As(err, &se) && (se.Condition == stanza.ServiceUnavailable || se.Condition == stanza.RecipientUnavailable || se.Condition == stanza.ItemNotFound) {
+			reason = jingle.ReasonGone
+		}
+		b.end(context.Background(), c.sid, reason, fmt.Sprintf("%s refused: %v", action, err), false)
+	})
+	if err != nil {
+		b.log.Warn("sending jingle failed", "sid", c.sid, "action", action, "err", err)
+		if action != jingle.ActionSessionTerminate {
+			go b.end(context.Background(), c.sid, jingle.ReasonConnectivityError, "the XMPP link is down", false)
+		}
+	}
+}
+
+// --- ending ----------------------------------------------------------------
+
+// end finishes the call sid: tells the browser (unless fromBrowser), tells
+// the peer what the state requires (unless the peer ended it), and forgets
+// the call.
+func (b *bridge) end(ctx context.Context, sid string, reason jingle.ReasonCondition, text string, fromPeer bool) {
+	b.mu.Lock()
+	c := b.calls[sid]
+	if c == nil || c.ended {
+		b.mu.Unlock()
+		return
+	}
+	c.ended = true
+	delete(b.calls, sid)
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	tabs := slices.Clone(c.ringing)
+	if c.tab != nil && !slices.Contains(tabs, c.tab) {
+		tabs = append(tabs, c.tab)
+	}
+	state, jmi := c.state, c.jmi
+	b.mu.Unlock()
+
+	b.log.Info("call ended", "sid", sid, "reason", reason, "text", text, "by_peer", fromPeer)
+	for _, t := range tabs {
+		_ = t.Send(wsapi.Hangup{SID: sid, Reason: reason.String(), Text: text})
+	}
+	if fromPeer {
+		return
+	}
+	r := &jingle.Reason{Condition: reason, Text: text}
+	switch {
+	case state == jingle.StatePending || state == jingle.StateActive:
+		b.sendJingle(ctx, c, &jingle.Jingle{Action: jingle.ActionSessionTerminate, Reason: r}, nil)
+		if jmi != jmiNone && state == jingle.StateActive {
+			b.sendJMI(ctx, c, c.peer, jingle.JMI{Kind: jingle.JMIFinish, ID: sid, Reason: r})
+		}
+	case jmi == jmiProposed && c.outgoing:
+		b.sendJMI(ctx, c, c.peer.Bare(), jingle.JMI{Kind: jingle.JMIRetract, ID: sid, Reason: r})
+	case jmi == jmiProposed && !c.outgoing:
+		b.sendJMI(ctx, c, c.peer, jingle.JMI{Kind: jingle.JMIReject, ID: sid, Reason: r})
+	case jmi == jmiProceeded && c.outgoing:
+		// Proceeded but no session-initiate yet: retract.
+		b.sendJMI(ctx, c, c.peer, jingle.JMI{Kind: jingle.JMIRetract, ID: sid, Reason: r})
+	case jmi == jmiProceeded:
+		b.sendJMI(ctx, c, c.peer, jingle.JMI{Kind: jingle.JMIFinish, ID: sid, Reason: r})
+	}
+}
+
+// endTab ends every call of a tab whose session is over.
+func (b *bridge) endTab(t *wsapi.Tab) {
+	b.mu.Lock()
+	var sids []string
+	for sid, c := range b.calls {
+		if c.tab == t {
+			sids = append(sids, sid)
+			continue
+		}
+		if i := slices.Index(c.ringing, t); i >= 0 {
+			c.ringing = slices.Delete(c.ringing, i, i+1)
+			if len(c.ringing) == 0 && c.tab == nil {
+				sids = append(sids, sid)
+			}
+		}
+	}
+	b.mu.Unlock()
+	for _, sid := range sids {
+		b.end(context.Background(), sid, jingle.ReasonGone, "the web user left", false)
+	}
+}
+
+// peerGone ends the calls with a peer resource that went offline.
+func (b *bridge) peerGone(full jid.JID) {
+	b.mu.Lock()
+	var sids []string
+	for sid, c := range b.calls {
+		if c.peer.Equal(full) || (full.Resourcepart() == "" && c.peer.Bare().Equal(full)) {
+			sids = append(sids, sid)
+		}
+	}
+	b.mu.Unlock()
+	for _, sid := range sids {
+		b.end(context.Background(), sid, jingle.ReasonGone, "the peer went offline", true)
+	}
+}
+
+func (b *bridge) armRingTimer(c *call) {
+	sid := c.sid
+	c.timer = time.AfterFunc(b.ringTimeout, func() {
+		b.end(context.Background(), sid, jingle.ReasonTimeout, "no answer", false)
+	})
+}
+
+func (b *bridge) get(sid string) *call {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.calls[sid]
+}
+
+// --- browser side ------------------------------------------------------------
+
+// handleBrowser serves a call message from a tab. It runs on the tab's
+// goroutine, outside the XMPP Serve loop, so it may send.
+func (b *bridge) handleBrowser(ctx context.Context, t *wsapi.Tab, m *wsapi.Message) error {
+	switch m.Type {
+	case wsapi.TypeCall:
+		return b.startCall(ctx, t, m)
+	}
+	c := b.get(m.SID)
+	if c == nil || c.user != t.User() || (c.tab != nil && c.tab != t) || (c.tab == nil && !slices.Contains(c.ringing, t)) {
+		return wsErr(wsapi.CodeNotFound, m.SID, "%s: no call %q on this tab", m.Type, m.SID)
+	}
+	switch m.Type {
+	case wsapi.TypeAccept:
+		return b.accept(ctx, t, c)
+	case wsapi.TypeReject:
+		reason := jingle.ReasonDecline
+		if r, err := jingle.ParseReasonCondition(m.Reason); err == nil {
+			reason = r
+		}
+		b.end(ctx, c.sid, reason, m.Text, false)
+		t.ReleaseSID(c.sid)
+		return nil
+	case wsapi.TypeHangup:
+		reason := jingle.ReasonSuccess
+		if r, err := jingle.ParseReasonCondition(m.Reason); err == nil {
+			reason = r
+		} else if m.Reason != "" {
+			reason = jingle.ReasonGeneralError
+		}
+		if c.state == jingle.StateNone && reason == jingle.ReasonSuccess {
+			reason = jingle.ReasonCancel
+		}
+		b.mu.Lock()
+		c.ringing = slices.DeleteFunc(c.ringing, func(x *wsapi.Tab) bool { return x == t })
+		b.mu.Unlock()
+		b.end(ctx, c.sid, reason, m.Text, false)
+		return nil
+	case wsapi.TypeOffer:
+		return b.browserOffer(ctx, t, c, m)
+	case wsapi.TypeAnswer:
+		return b.browserAnswer(ctx, t, c, m)
+	case wsapi.TypeICECandidate:
+		return b.browserCandidate(ctx, c, m)
+	case wsapi.TypeSessionInfo:
+		return b.browserSessionInfo(ctx, c, m)
+	}
+	return wsErr(wsapi.CodeBadRequest, m.SID, "%s is not a call message", m.Type)
+}
+
+func (b *bridge) startCall(ctx context.Context, t *wsapi.Tab, m *wsapi.Message) error {
+	to := m.To
+	if to.Localpart() == "" && to.Domainpart() != b.g.domain.Domainpart() {
+		return wsErr(wsapi.CodeBadRequest, m.SID, "call: %s is a server, not a user", to)
+	}
+	if to.Bare().Equal(t.JID().Bare()) {
+		return wsErr(wsapi.CodeBadRequest, m.SID, "call: you cannot call yourself")
+	}
+	if !b.g.Presence.Allowed(ctx, t.User(), to) {
+		return wsErr(wsapi.CodeForbidden, m.SID, "call: the call policy does not allow calling %s (add them to your roster first)", to.Bare())
+	}
+	if !b.g.Link.Ready() {
+		return wsErr(wsapi.CodeUnavailable, m.SID, "call: the XMPP server is not reachable right now")
+	}
+	c := &call{sid: m.SID, user: t.User(), outgoing: true, role: jingle.RoleInitiator, media: m.Media,
+		local: t.JID(), peer: to, tab: t, proposedAt: time.Now()}
+	b.mu.Lock()
+	if _, dup := b.calls[c.sid]; dup {
+		b.mu.Unlock()
+		return wsErr(wsapi.CodeConflict, m.SID, "call: sid %q is in use", m.SID)
+	}
+	b.calls[c.sid] = c
+	b.armRingTimer(c)
+	b.mu.Unlock()
+
+	useJMI := to.Resourcepart() == ""
+	if !useJMI {
+		if caps, ok := b.g.Presence.Caps(to); ok && caps.Has(presence.NSJingleMsg) {
+			useJMI = true
+		}
+	}
+	if useJMI {
+		c.jmi = jmiProposed
+		var descs []jingle.Description
+		for _, md := range m.Media {
+			descs = append(descs, jingle.Description{Media: md})
+		}
+		b.sendJMI(ctx, c, to, jingle.JMI{Kind: jingle.JMIPropose, ID: c.sid, Descriptions: descs}, receiptAndStore()...)
+		return nil
+	}
+	// A full JID without JMI: straight to Jingle; the browser makes its
+	// offer now.
+	return t.Send(wsapi.Proceeding{SID: c.sid, Polite: c.polite()})
+}
+
+func (b *bridge) accept(ctx context.Context, t *wsapi.Tab, c *call) error {
+	b.mu.Lock()
+	if c.outgoing || c.tab != nil {
+		b.mu.Unlock()
+		return wsErr(wsapi.CodeConflict, c.sid, "accept: the call is already answered")
+	}
+	c.tab = t
+	c.local = t.JID()
+	others := slices.DeleteFunc(slices.Clone(c.ringing), func(x *wsapi.Tab) bool { return x == t })
+	c.ringing = nil
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	offer := c.offer
+	jmi := c.jmi
+	b.mu.Unlock()
+	for _, o := range others {
+		_ = o.Send(wsapi.Hangup{SID: c.sid, Reason: wsapi.ReasonAnsweredElsewhere})
+	}
+	if jmi == jmiProposed {
+		b.mu.Lock()
+		c.jmi = jmiProceeded
+		b.mu.Unlock()
+		b.sendJMI(ctx, c, c.peer, jingle.JMI{Kind: jingle.JMIProceed, ID: c.sid})
+		// The caller now sends session-initiate to this tab's JID.
+		return nil
+	}
+	if offer != nil {
+		return b.deliverOffer(c, offer)
+	}
+	return nil
+}
+
+// deliverOffer gives the browser the remote offer of an incoming call.
+func (b *bridge) deliverOffer(c *call, j *jingle.Jingle) error {
+	sd, err := sdpxlate.JingleToSDP(j, sdpxlate.ToSDPOptions{Role: jingle.RoleInitiator, Type: sdpxlate.SDPTypeOffer})
+	if err != nil {
+		b.end(context.Background(), c.sid, jingle.ReasonFailedApplication, "the offer could not be translated: "+err.Error(), false)
+		return nil
+	}
+	text, err := sdpxlate.MarshalSDP(sd)
+	if err != nil {
+		b.end(context.Background(), c.sid, jingle.ReasonFailedApplication, "the offer could not be written: "+err.Error(), false)
+		return nil
+	}
+	b.mu.Lock()
+	c.remoteSDP = sd
+	c.offerSent = true
+	pending := c.pendingRemote
+	c.pendingRemote = nil
+	tab := c.tab
+	b.mu.Unlock()
+	if err := tab.Send(wsapi.Offer{SID: c.sid, SDP: text, Polite: c.polite()}); err != nil {
+		return err
+	}
+	for _, pc := range pending {
+		_ = tab.Send(candidateMsg(c.sid, pc))
+	}
+	return nil
+}
+
+func candidateMsg(sid string, pc sdpxlate.ICECandidate) wsapi.Candidate {
+	mid := pc.SDPMid
+	cand := wsapi.ICECandidate{Candidate: pc.Candidate, SDPMid: &mid, SDPMLineIndex: pc.SDPMLineIndex}
+	if pc.UsernameFragment != "" {
+		u := pc.UsernameFragment
+		cand.UsernameFragment = &u
+	}
+	return wsapi.Candidate{SID: sid, Candidate: cand}
+}
+
+func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsapi.Message) error {
+	b.mu.Lock()
+	state, jmi, outgoing := c.state, c.jmi, c.outgoing
+	b.mu.Unlock()
+	if state == jingle.StateNone {
+		if !outgoing || (jmi == jmiProposed) {
+			return wsErr(wsapi.CodeConflict, c.sid, "offer: wait for proceeding before sending the offer")
+		}
+		if sdpHasNoDTLS(m.Description) {
+			return wsErr(wsapi.CodeBadRequest, c.sid, "offer: the SDP has no DTLS fingerprint")
+		}
+		j, err := sdpxlate.SDPToJingle(m.Description, sdpxlate.ToJingleOptions{Action: jingle.ActionSessionInitiate, Role: jingle.RoleInitiator, SID: c.sid})
+		if err != nil {
+			return wsErr(wsapi.CodeBadRequest, c.sid, "offer: %v", err)
+		}
+		b.mu.Lock()
+		tr := jingle.Next(c.state, c.neg, jingle.RoleInitiator, jingle.ActionSessionInitiate)
+		c.state, c.neg = tr.State, tr.Neg
+		c.localSDP = m.Description
+		b.mu.Unlock()
+		b.sendJingle(ctx, c, j, nil)
+		b.flushLocal(ctx, c)
+		return nil
+	}
+	// A new offer in a live session: renegotiation.
+	b.mu.Lock()
+	old := c.localSDP
+	if c.awaitingAnswer {
+		b.mu.Unlock()
+		return wsErr(wsapi.CodeConflict, c.sid, "offer: the previous renegotiation is not answered yet")
+	}
+	b.mu.Unlock()
+	msgs, err := sdpxlate.Diff(old, m.Description, sdpxlate.ToJingleOptions{Role: c.role, SID: c.sid, Creators: c.creators()})
+	if err != nil {
+		return wsErr(wsapi.CodeBadRequest, c.sid, "offer: %v", err)
+	}
+	needAnswer := false
+	for _, j := range msgs {
+		if j.Action == jingle.ActionContentAdd || (j.Action == jingle.ActionTransportInfo) {
+			needAnswer = true
+		}
+	}
+	b.mu.Lock()
+	c.localSDP = m.Description
+	c.awaitingAnswer = needAnswer
+	for _, j := range msgs {
+		tr := jingle.Next(c.state, c.neg, c.role, j.Action)
+		if tr.Cond == jingle.CondUnknown && !tr.FeatureNotImplemented {
+			c.state, c.neg = tr.State, tr.Neg
+		}
+	}
+	remote := c.remoteSDP
+	b.mu.Unlock()
+	for _, j := range msgs {
+		b.sendJingle(ctx, c, j, nil)
+	}
+	if !needAnswer {
+		// Nothing the peer answers: the answer is the remote description
+		// with the same changes applied.
+		ans := remote
+		for _, j := range msgs {
+			if next, err := sdpxlate.Apply(ans, j, sdpxlate.ToSDPOptions{Role: c.role, Type: sdpxlate.SDPTypeAnswer, Offer: m.Description}); err == nil {
+				ans = next
+			}
+		}
+		return b.sendAnswer(c, ans)
+	}
+	return nil
+}
+
+func (b *bridge) sendAnswer(c *call, sd *sdp.SessionDescription) error {
+	text, err := sdpxlate.MarshalSDP(sd)
+	if err != nil {
+		return wsErr(wsapi.CodeInternal, c.sid, "answer could not be written: %v", err)
+	}
+	b.mu.Lock()
+	c.remoteSDP = sd
+	c.awaitingAnswer = false
+	tab := c.tab
+	b.mu.Unlock()
+	return tab.Send(wsapi.Answer{SID: c.sid, SDP: text})
+}
+
+func (b *bridge) browserAnswer(ctx context.Context, t *wsapi.Tab, c *call, m *wsapi.Message) error {
+	b.mu.Lock()
+	state, offerSent := c.state, c.offerSent
+	old := c.localSDP
+	b.mu.Unlock()
+	if !offerSent {
+		return wsErr(wsapi.CodeConflict, c.sid, "answer: there is no offer to answer")
+	}
+	if state == jingle.StatePending && old == nil {
+		j, err := sdpxlate.SDPToJingle(m.Description, sdpxlate.ToJingleOptions{Action: jingle.ActionSessionAccept, Role: jingle.RoleResponder, SID: c.sid})
+		if err != nil {
+			return wsErr(wsapi.CodeBadRequest, c.sid, "answer: %v", err)
+		}
+		b.mu.Lock()
+		tr := jingle.Next(c.state, c.neg, jingle.RoleResponder, jingle.ActionSessionAccept)
+		c.state, c.neg = tr.State, tr.Neg
+		c.localSDP = m.Description
+		b.mu.Unlock()
+		b.sendJingle(ctx, c, j, nil)
+		b.flushLocal(ctx, c)
+		return nil
+	}
+	// The answer to a renegotiation the peer started.
+	msgs, err := sdpxlate.Diff(old, m.Description, sdpxlate.ToJingleOptions{Role: c.role, SID: c.sid, Creators: c.creators()})
+	if err != nil {
+		return wsErr(wsapi.CodeBadRequest, c.sid, "answer: %v", err)
+	}
+	b.mu.Lock()
+	c.localSDP = m.Description
+	neg := c.neg
+	b.mu.Unlock()
+	for _, j := range msgs {
+		switch j.Action {
+		case jingle.ActionContentAdd:
+			if neg.Pending == jingle.ActionContentAdd {
+				j.Action = jingle.ActionContentAccept
+				for i := range j.Contents {
+					j.Contents[i].Creator = c.role.Other()
+				}
+				b.mu.Lock()
+				tr := jingle.Next(c.state, c.neg, c.role, jingle.ActionContentAccept)
+				c.state, c.neg = tr.State, tr.Neg
+				b.mu.Unlock()
+				b.sendJingle(ctx, c, j, nil)
+			}
+		case jingle.ActionTransportInfo:
+			b.sendJingle(ctx, c, j, nil)
+		}
+	}
+	return nil
+}
+
+// flushLocal sends the browser candidates that waited for the session.
+func (b *bridge) flushLocal(ctx context.Context, c *call) {
+	b.mu.Lock()
+	c.initiateSent = true
+	pending := c.pendingLocal
+	c.pendingLocal = nil
+	b.mu.Unlock()
+	for _, pc := range pending {
+		b.sendCandidate(ctx, c, pc)
+	}
+}
+
+func (b *bridge) sendCandidate(ctx context.Context, c *call, pc sdpxlate.ICECandidate) {
+	b.mu.Lock()
+	local := c.localSDP
+	creators := c.creators()
+	b.mu.Unlock()
+	j, err := sdpxlate.CandidatesToTransportInfo([]sdpxlate.ICECandidate{pc}, sdpxlate.TransportInfoOptions{SID: c.sid, Local: local, Creators: creators})
+	if err != nil {
+		b.log.Debug("browser candidate dropped", "sid", c.sid, "err", err)
+		return
+	}
+	// One content per transport-info: Dino refuses more.
+	for i := range j.Contents {
+		one := *j
+		one.Contents = j.Contents[i : i+1]
+		b.sendJingle(ctx, c, &one, func(error) {})
+	}
+}
+
+func (b *bridge) browserCandidate(ctx context.Context, c *call, m *wsapi.Message) error {
+	pc := sdpxlate.ICECandidate{Candidate: m.Candidate.Candidate, SDPMLineIndex: m.Candidate.SDPMLineIndex}
+	if m.Candidate.SDPMid != nil {
+		pc.SDPMid = *m.Candidate.SDPMid
+	}
+	if m.Candidate.UsernameFragment != nil {
+		pc.UsernameFragment = *m.Candidate.UsernameFragment
+	}
+	if pc.Candidate != "" {
+		if _, _, err := sdpxlate.ParseCandidate(pc.Candidate); err != nil {
+			return wsErr(wsapi.CodeBadRequest, c.sid, "ice-candidate: %v", err)
+		}
+	}
+	b.mu.Lock()
+	if !c.initiateSent {
+		c.pendingLocal = append(c.pendingLocal, pc)
+		b.mu.Unlock()
+		return nil
+	}
+	b.mu.Unlock()
+	b.sendCandidate(ctx, c, pc)
+	return nil
+}
+
+func (b *bridge) browserSessionInfo(ctx context.Context, c *call, m *wsapi.Message) error {
+	b.mu.Lock()
+	state := c.state
+	b.mu.Unlock()
+	if state != jingle.StatePending && state != jingle.StateActive {
+		return wsErr(wsapi.CodeConflict, c.sid, "session-info: the call has no Jingle session yet")
+	}
+	var kinds []jingle.InfoKind
+	switch m.Info {
+	case wsapi.InfoMute:
+		kinds = []jingle.InfoKind{jingle.InfoMute}
+	case wsapi.InfoUnmute:
+		kinds = []jingle.InfoKind{jingle.InfoUnmute}
+	case wsapi.InfoHold:
+		kinds = []jingle.InfoKind{jingle.InfoHold}
+	case wsapi.InfoActive:
+		kinds = []jingle.InfoKind{jingle.InfoUnhold}
+	default:
+		return wsErr(wsapi.CodeBadRequest, c.sid, "session-info: unknown info %q", m.Info)
+	}
+	names := []string{""}
+	if (m.Info == wsapi.InfoMute || m.Info == wsapi.InfoUnmute) && len(m.Media) > 0 {
+		names = b.contentNames(c, m.Media)
+	}
+	for _, k := range kinds {
+		for _, n := range names {
+			b.sendJingle(ctx, c, &jingle.Jingle{Action: jingle.ActionSessionInfo, Info: &jingle.Info{Kind: k, Creator: c.role, Name: n}}, func(error) {})
+		}
+	}
+	return nil
+}
+
+// contentNames maps media kinds to the content names of the local SDP.
+func (b *bridge) contentNames(c *call, media []string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	if c.localSDP == nil {
+		return []string{""}
+	}
+	for _, md := range c.localSDP.MediaDescriptions {
+		if slices.Contains(media, md.MediaName.Media) {
+			if mid, ok := md.Attribute("mid"); ok {
+				out = append(out, mid)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return []string{""}
+	}
+	return out
+}
+
+func sdpHasNoDTLS(sd *sdp.SessionDescription) bool {
+	if sd == nil {
+		return true
+	}
+	if _, ok := sd.Attribute("fingerprint"); ok {
+		return false
+	}
+	for _, md := range sd.MediaDescriptions {
+		if _, ok := md.Attribute("fingerprint"); ok {
+			return false
+		}
+	}
+	return true
+}

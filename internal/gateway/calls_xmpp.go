@@ -1,0 +1,571 @@
+package gateway
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"slices"
+	"time"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/mux"
+	"mellium.im/xmpp/stanza"
+
+	"github.com/jinglegate/jinglegate/component"
+	"github.com/jinglegate/jinglegate/internal/wsapi"
+	"github.com/jinglegate/jinglegate/jingle"
+	"github.com/jinglegate/jinglegate/sdpxlate"
+)
+
+type xmlTokens = xml.TokenReader
+
+const (
+	nsReceipts = "urn:xmpp:receipts"
+	nsHints    = "urn:xmpp:hints"
+)
+
+func errIQTimeout() error { return component.ErrIQTimeout }
+
+// receiptAndStore are the extra children of a propose: a receipt request
+// (Conversations reports ringing through the receipt) and a store hint.
+func receiptAndStore() []xmlTokens {
+	return []xmlTokens{
+		xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: nsReceipts, Local: "request"}}),
+		xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: nsHints, Local: "store"}}),
+	}
+}
+
+// jingleOption registers the Jingle IQ handler.
+func (b *bridge) jingleOption() mux.Option {
+	return mux.IQ(stanza.SetIQ, xml.Name{Space: jingle.NS, Local: "jingle"}, mux.IQHandlerFunc(b.handleJingleIQ))
+}
+
+// handleJingleIQ runs inside the Serve loop: it decides at once whether to
+// acknowledge (writing the result or the error), and queues the rest.
+func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	var j jingle.Jingle
+	if err := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(*start), t)).Decode(&j); err != nil {
+		return writeStanzaError(t, iq, stanza.Error{Type: stanza.Modify, Condition: stanza.BadRequest, Text: map[string]string{"": truncate(err.Error(), 200)}})
+	}
+	user := b.g.Presence.LocalUser(iq.To)
+	if user == "" || iq.To.Resourcepart() == "" {
+		return writeStanzaError(t, iq, stanza.Error{Type: stanza.Cancel, Condition: stanza.ServiceUnavailable})
+	}
+	tab := b.g.WS.Tab(iq.To.Resourcepart())
+	if tab == nil || tab.User() != user {
+		// RFC 6120 §10.5.3.2: an IQ to an unavailable resource.
+		return writeStanzaError(t, iq, stanza.Error{Type: stanza.Cancel, Condition: stanza.ServiceUnavailable})
+	}
+	if j.SID == "" {
+		return writeStanzaError(t, iq, stanza.Error{Type: stanza.Modify, Condition: stanza.BadRequest, Text: map[string]string{"": "jingle without sid"}})
+	}
+
+	b.mu.Lock()
+	c := b.calls[j.SID]
+	if c != nil && !(c.peer.Equal(iq.From) || (c.peer.Resourcepart() == "" && c.peer.Equal(iq.From.Bare()))) {
+		c = nil // someone else's session of the same name
+	}
+	if c == nil {
+		if j.Action != jingle.ActionSessionInitiate {
+			b.mu.Unlock()
+			return copyOut(t, jingle.ErrorReply(iq, jingle.CondUnknownSession))
+		}
+		// Glare: we are calling the same peer and both sent
+		// session-initiate. XEP-0166: the lower sid wins.
+		for _, other := range b.calls {
+			if other.outgoing && other.user == user && other.peer.Bare().Equal(iq.From.Bare()) && other.state == jingle.StatePending {
+				if jingle.TieBreakSID(other.sid, j.SID) {
+					b.mu.Unlock()
+					return copyOut(t, jingle.ErrorReply(iq, jingle.CondTieBreak))
+				}
+				// Theirs wins: ours ends, theirs replaces it on the same tab.
+				lost := other.sid
+				b.enqueue("glare", func(ctx context.Context) {
+					b.end(ctx, lost, jingle.ReasonAlternativeSession, "glare: the other call won the tie-break", true)
+				})
+			}
+		}
+		c = &call{sid: j.SID, user: user, role: jingle.RoleResponder, local: iq.To, peer: iq.From, tab: tab, proposedAt: time.Now()}
+		b.calls[c.sid] = c
+	} else if c.outgoing == false && c.tab == nil && j.Action == jingle.ActionSessionInitiate {
+		c.peer = iq.From
+	}
+	remoteRole := c.role.Other()
+	tr := jingle.Next(c.state, c.neg, remoteRole, j.Action)
+	if tr.FeatureNotImplemented {
+		b.mu.Unlock()
+		return writeStanzaError(t, iq, stanza.Error{Type: stanza.Cancel, Condition: stanza.FeatureNotImplemented})
+	}
+	if tr.Cond != jingle.CondUnknown {
+		b.mu.Unlock()
+		return copyOut(t, jingle.ErrorReply(iq, tr.Cond))
+	}
+	if j.Action == jingle.ActionSessionInfo && j.Info == nil && len(j.Contents) == 0 {
+		// An empty session-info is a ping: acknowledge it.
+	} else if j.Action == jingle.ActionSessionInfo && j.Info == nil {
+		b.mu.Unlock()
+		return copyOut(t, jingle.ErrorReply(iq, jingle.CondUnsupportedInfo))
+	}
+	c.state, c.neg = tr.State, tr.Neg
+	b.mu.Unlock()
+
+	if _, err := xmlstream.Copy(t, iq.Result(nil)); err != nil {
+		return err
+	}
+	jj := j
+	b.enqueue("jingle "+j.Action.String(), func(ctx context.Context) { b.processJingle(ctx, c, &jj) })
+	return nil
+}
+
+func copyOut(t xmlstream.TokenWriter, r xml.TokenReader) error {
+	_, err := xmlstream.Copy(t, r)
+	return err
+}
+
+func writeStanzaError(t xmlstream.TokenWriter, iq stanza.IQ, e stanza.Error) error {
+	reply := stanza.IQ{ID: iq.ID, To: iq.From, From: iq.To, Type: stanza.ErrorIQ}
+	_, err := xmlstream.Copy(t, reply.Wrap(e.TokenReader()))
+	return err
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// processJingle handles an acknowledged Jingle request, off the Serve loop.
+func (b *bridge) processJingle(ctx context.Context, c *call, j *jingle.Jingle) {
+	switch j.Action {
+	case jingle.ActionSessionInitiate:
+		b.incomingInitiate(ctx, c, j)
+	case jingle.ActionSessionAccept:
+		b.remoteAnswer(ctx, c, j, jingle.ActionSessionAccept)
+	case jingle.ActionSessionTerminate:
+		reason := jingle.ReasonSuccess
+		text := ""
+		if j.Reason != nil {
+			reason, text = j.Reason.Condition, j.Reason.Text
+		}
+		b.end(ctx, c.sid, reason, text, true)
+	case jingle.ActionTransportInfo:
+		b.remoteTransportInfo(ctx, c, j)
+	case jingle.ActionSessionInfo:
+		b.remoteSessionInfo(c, j)
+	case jingle.ActionContentAdd, jingle.ActionContentModify, jingle.ActionContentRemove, jingle.ActionTransportReplace:
+		b.remoteRenegotiation(ctx, c, j)
+	case jingle.ActionContentAccept:
+		b.remoteAnswer(ctx, c, j, jingle.ActionContentAccept)
+	case jingle.ActionContentReject, jingle.ActionTransportReject:
+		b.mu.Lock()
+		remote := c.remoteSDP
+		b.mu.Unlock()
+		if sd, err := sdpxlate.Apply(remote, j, sdpxlate.ToSDPOptions{Role: c.role.Other()}); err == nil {
+			_ = b.sendAnswer(c, sd)
+		}
+	}
+}
+
+// incomingInitiate: the peer's session-initiate, with or without a
+// propose before it.
+func (b *bridge) incomingInitiate(ctx context.Context, c *call, j *jingle.Jingle) {
+	if !hasDTLS(j) {
+		b.end(ctx, c.sid, jingle.ReasonSecurityError, "browsers need DTLS-SRTP: the offer has no DTLS fingerprint", false)
+		return
+	}
+	if !b.g.Presence.Allowed(ctx, c.user, c.peer) {
+		b.end(ctx, c.sid, jingle.ReasonDecline, "not allowed by the call policy", false)
+		return
+	}
+	b.mu.Lock()
+	c.offer = j
+	bound := c.tab != nil && (c.jmi == jmiProceeded || c.outgoing)
+	glareWinner := c.jmi == jmiNone && c.tab != nil && b.hasOutgoingLocked(c)
+	b.mu.Unlock()
+	if bound || glareWinner {
+		_ = b.deliverOffer(c, j)
+		return
+	}
+	// A direct session-initiate: ring the tab it was sent to.
+	media := mediaOf(j)
+	b.mu.Lock()
+	c.media = media
+	c.ringing = []*wsapi.Tab{c.tab}
+	tab := c.tab
+	c.tab = nil
+	b.armRingTimer(c)
+	b.mu.Unlock()
+	_ = tab.Send(wsapi.Incoming{SID: c.sid, From: c.peer.String(), Media: media, Polite: c.polite()})
+	b.sendJingle(ctx, c, &jingle.Jingle{Action: jingle.ActionSessionInfo, Info: &jingle.Info{Kind: jingle.InfoRinging}}, func(error) {})
+}
+
+func (b *bridge) hasOutgoingLocked(c *call) bool {
+	for _, o := range b.calls {
+		if o != c && o.outgoing && o.user == c.user && o.peer.Bare().Equal(c.peer.Bare()) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasDTLS(j *jingle.Jingle) bool {
+	for _, c := range j.Contents {
+		if c.Transport != nil && len(c.Transport.Fingerprints) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func mediaOf(j *jingle.Jingle) []string {
+	var m []string
+	for _, c := range j.Contents {
+		if c.Description != nil && (c.Description.Media == "audio" || c.Description.Media == "video") && !slices.Contains(m, c.Description.Media) {
+			m = append(m, c.Description.Media)
+		}
+	}
+	if m == nil {
+		m = []string{}
+	}
+	return m
+}
+
+// remoteAnswer: session-accept or content-accept.
+func (b *bridge) remoteAnswer(ctx context.Context, c *call, j *jingle.Jingle, a jingle.Action) {
+	b.mu.Lock()
+	local, remote := c.localSDP, c.remoteSDP
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	b.mu.Unlock()
+	var ans = remote
+	var err error
+	if a == jingle.ActionSessionAccept {
+		ans, err = sdpxlate.JingleToSDP(j, sdpxlate.ToSDPOptions{Role: jingle.RoleResponder, Type: sdpxlate.SDPTypeAnswer, Offer: local})
+	} else {
+		ans, err = sdpxlate.Apply(remote, j, sdpxlate.ToSDPOptions{Role: c.role.Other(), Type: sdpxlate.SDPTypeAnswer, Offer: local})
+	}
+	if err != nil {
+		b.end(ctx, c.sid, jingle.ReasonFailedApplication, "the answer could not be translated: "+err.Error(), false)
+		return
+	}
+	_ = b.sendAnswer(c, ans)
+}
+
+// remoteTransportInfo: trickled candidates, or an ICE restart.
+func (b *bridge) remoteTransportInfo(ctx context.Context, c *call, j *jingle.Jingle) {
+	b.mu.Lock()
+	remote := c.remoteSDP
+	awaiting := c.awaitingAnswer
+	offerSent := c.offerSent || c.outgoing
+	b.mu.Unlock()
+	if remote != nil && len(sdpxlate.ICERestarts(j, remote)) > 0 {
+		sd, err := sdpxlate.Apply(remote, j, sdpxlate.ToSDPOptions{Role: c.role.Other()})
+		if err != nil {
+			b.log.Info("ICE restart could not be applied", "sid", c.sid, "err", err)
+			return
+		}
+		if awaiting {
+			// The answer to the browser's own restart.
+			_ = b.sendAnswer(c, sd)
+			return
+		}
+		// The peer restarts ICE: a new offer for the browser.
+		text, err := sdpxlate.MarshalSDP(sd)
+		if err != nil {
+			return
+		}
+		b.mu.Lock()
+		c.remoteSDP = sd
+		tab := c.tab
+		b.mu.Unlock()
+		if tab != nil {
+			_ = tab.Send(wsapi.Offer{SID: c.sid, SDP: text, Polite: c.polite()})
+		}
+		return
+	}
+	cands, err := sdpxlate.JingleCandidatesToSDP(j, sdpxlate.MDNSKeep, nil)
+	if err != nil {
+		return
+	}
+	b.mu.Lock()
+	tab := c.tab
+	if !offerSent || tab == nil || (!c.outgoing && !c.offerSent) {
+		c.pendingRemote = append(c.pendingRemote, cands...)
+		b.mu.Unlock()
+		return
+	}
+	b.mu.Unlock()
+	for _, pc := range cands {
+		_ = tab.Send(candidateMsg(c.sid, pc))
+	}
+}
+
+func (b *bridge) remoteSessionInfo(c *call, j *jingle.Jingle) {
+	if j.Info == nil {
+		return
+	}
+	b.mu.Lock()
+	tabs := slices.Clone(c.ringing)
+	if c.tab != nil {
+		tabs = append(tabs, c.tab)
+	}
+	b.mu.Unlock()
+	var msg any
+	switch j.Info.Kind {
+	case jingle.InfoRinging:
+		msg = wsapi.Ringing{SID: c.sid}
+	case jingle.InfoMute:
+		msg = wsapi.SessionInfo{SID: c.sid, Info: wsapi.InfoMute}
+	case jingle.InfoUnmute:
+		msg = wsapi.SessionInfo{SID: c.sid, Info: wsapi.InfoUnmute}
+	case jingle.InfoHold:
+		msg = wsapi.SessionInfo{SID: c.sid, Info: wsapi.InfoHold}
+	case jingle.InfoActive, jingle.InfoUnhold:
+		msg = wsapi.SessionInfo{SID: c.sid, Info: wsapi.InfoActive}
+	default:
+		return
+	}
+	for _, t := range tabs {
+		_ = t.Send(msg)
+	}
+}
+
+// remoteRenegotiation: the peer adds, changes or removes contents.
+func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jingle) {
+	b.mu.Lock()
+	remote := c.remoteSDP
+	tab := c.tab
+	b.mu.Unlock()
+	if remote == nil || tab == nil {
+		return
+	}
+	sd, err := sdpxlate.Apply(remote, j, sdpxlate.ToSDPOptions{Role: c.role.Other(), Type: sdpxlate.SDPTypeOffer})
+	if err != nil {
+		if j.Action == jingle.ActionContentAdd {
+			b.sendJingle(ctx, c, &jingle.Jingle{Action: jingle.ActionContentReject, Contents: j.Contents, Reason: &jingle.Reason{Condition: jingle.ReasonFailedApplication, Text: err.Error()}}, func(error) {})
+			b.mu.Lock()
+			tr := jingle.Next(c.state, c.neg, c.role, jingle.ActionContentReject)
+			c.state, c.neg = tr.State, tr.Neg
+			b.mu.Unlock()
+		}
+		return
+	}
+	text, err := sdpxlate.MarshalSDP(sd)
+	if err != nil {
+		return
+	}
+	b.mu.Lock()
+	c.remoteSDP = sd
+	c.offerSent = true
+	b.mu.Unlock()
+	_ = tab.Send(wsapi.Offer{SID: c.sid, SDP: text, Polite: c.polite()})
+}
+
+// --- messages (XEP-0353, receipts) -----------------------------------------
+
+type inMessage struct {
+	XMLName xml.Name
+	From    string `xml:"from,attr"`
+	To      string `xml:"to,attr"`
+	ID      string `xml:"id,attr"`
+	Type    string `xml:"type,attr"`
+	Inner   []byte `xml:",innerxml"`
+}
+
+// messageHandler gets every message stanza to the domain.
+func (b *bridge) messageHandler() xmpp.Handler {
+	return xmpp.HandlerFunc(func(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+		var m inMessage
+		if err := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(*start), t)).Decode(&m); err != nil {
+			return fmt.Errorf("message: %w", err)
+		}
+		from, err1 := jid.Parse(m.From)
+		to, err2 := jid.Parse(m.To)
+		if err1 != nil || err2 != nil {
+			return nil
+		}
+		b.enqueue("message", func(ctx context.Context) { b.processMessage(ctx, m, from, to) })
+		return nil
+	})
+}
+
+func (b *bridge) processMessage(ctx context.Context, m inMessage, from, to jid.JID) {
+	user := b.g.Presence.LocalUser(to)
+	if user == "" {
+		return
+	}
+	if m.Type == "error" {
+		// A bounced propose: the peer cannot be reached.
+		sid, ok := cutPrefix(m.ID, "jm-propose-")
+		if c := b.get(sid); ok && c != nil && c.outgoing {
+			b.end(ctx, sid, jingle.ReasonGone, "the call could not be delivered", true)
+		}
+		return
+	}
+	if rid, ok := receiptID(m.Inner); ok {
+		if sid, ok := cutPrefix(rid, "jm-propose-"); ok {
+			b.proposeDelivered(sid, from)
+		}
+	}
+	jmi, err := jingle.UnmarshalJMI(m.Inner)
+	if err != nil {
+		return
+	}
+	switch jmi.Kind {
+	case jingle.JMIPropose:
+		b.incomingPropose(ctx, user, from, to, jmi)
+	case jingle.JMIRinging:
+		b.proposeDelivered(jmi.ID, from)
+	case jingle.JMIProceed, jingle.JMIAccept:
+		b.proceed(ctx, jmi.ID, from)
+	case jingle.JMIReject:
+		c := b.get(jmi.ID)
+		if c == nil || !c.peer.Bare().Equal(from.Bare()) {
+			return
+		}
+		reason := jingle.ReasonDecline
+		text := ""
+		if jmi.Reason != nil {
+			reason, text = jmi.Reason.Condition, jmi.Reason.Text
+		}
+		if from.Bare().Equal(to.Bare()) {
+			return // our own reject, carbon-copied
+		}
+		b.end(ctx, jmi.ID, reason, text, true)
+	case jingle.JMIRetract, jingle.JMIFinish:
+		c := b.get(jmi.ID)
+		if c == nil || !c.peer.Bare().Equal(from.Bare()) {
+			return
+		}
+		reason := jingle.ReasonCancel
+		if jmi.Kind == jingle.JMIFinish {
+			reason = jingle.ReasonSuccess
+		}
+		text := ""
+		if jmi.Reason != nil {
+			reason, text = jmi.Reason.Condition, jmi.Reason.Text
+		}
+		b.end(ctx, jmi.ID, reason, text, true)
+	}
+}
+
+func cutPrefix(s, p string) (string, bool) {
+	if len(s) > len(p) && s[:len(p)] == p {
+		return s[len(p):], true
+	}
+	return "", false
+}
+
+// receiptID returns the id of an XEP-0184 <received/>, if any.
+func receiptID(inner []byte) (string, bool) {
+	d := xml.NewDecoder(bytesReader(inner))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return "", false
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Space == nsReceipts && se.Name.Local == "received" {
+			for _, a := range se.Attr {
+				if a.Name.Local == "id" {
+					return a.Value, true
+				}
+			}
+		}
+	}
+}
+
+// proposeDelivered: a ringing or a receipt for our propose.
+func (b *bridge) proposeDelivered(sid string, from jid.JID) {
+	b.mu.Lock()
+	c := b.calls[sid]
+	if c == nil || !c.outgoing || !c.peer.Bare().Equal(from.Bare()) || c.ringSent || c.jmi != jmiProposed {
+		b.mu.Unlock()
+		return
+	}
+	c.ringSent = true
+	tab := c.tab
+	b.mu.Unlock()
+	_ = tab.Send(wsapi.Ringing{SID: sid})
+}
+
+// proceed: the peer's resource takes our proposed call.
+func (b *bridge) proceed(ctx context.Context, sid string, from jid.JID) {
+	b.mu.Lock()
+	c := b.calls[sid]
+	if c == nil || !c.outgoing || c.jmi != jmiProposed || !c.peer.Bare().Equal(from.Bare()) {
+		b.mu.Unlock()
+		return
+	}
+	c.jmi = jmiProceeded
+	c.peer = from
+	tab := c.tab
+	b.mu.Unlock()
+	_ = tab.Send(wsapi.Proceeding{SID: sid, Polite: c.polite()})
+}
+
+// incomingPropose: an XMPP user calls a web user (bare JID): every tab
+// rings, and the caller hears ringing at once.
+func (b *bridge) incomingPropose(ctx context.Context, user string, from, to jid.JID, p *jingle.JMI) {
+	if p.ID == "" {
+		return
+	}
+	local := b.g.Presence.UserJID(user)
+	c := &call{sid: p.ID, user: user, role: jingle.RoleResponder, local: local, peer: from, jmi: jmiProposed, proposedAt: time.Now()}
+	for _, d := range p.Descriptions {
+		if (d.Media == "audio" || d.Media == "video") && !slices.Contains(c.media, d.Media) {
+			c.media = append(c.media, d.Media)
+		}
+	}
+	if c.media == nil {
+		c.media = []string{}
+	}
+	if !b.g.Presence.Allowed(ctx, user, from) {
+		b.sendJMI(ctx, c, from, jingle.JMI{Kind: jingle.JMIReject, ID: p.ID, Reason: &jingle.Reason{Condition: jingle.ReasonBusy, Text: "not allowed by the call policy"}})
+		return
+	}
+	var tabs []*wsapi.Tab
+	for _, info := range b.g.WS.Tabs(user) {
+		if t := b.g.WS.Tab(info.Resource); t != nil {
+			tabs = append(tabs, t)
+		}
+	}
+	if len(tabs) == 0 {
+		b.sendJMI(ctx, c, from, jingle.JMI{Kind: jingle.JMIReject, ID: p.ID, Reason: &jingle.Reason{Condition: jingle.ReasonGone, Text: "the web user is offline"}})
+		return
+	}
+	b.mu.Lock()
+	if _, dup := b.calls[p.ID]; dup {
+		b.mu.Unlock()
+		return
+	}
+	// JMI glare: we are proposing to the same user at the same time. The
+	// lower id wins (XEP-0353 §3.6).
+	for _, o := range b.calls {
+		if o.outgoing && o.user == user && o.peer.Bare().Equal(from.Bare()) && o.jmi == jmiProposed {
+			if jingle.TieBreakSID(o.sid, p.ID) {
+				b.mu.Unlock()
+				b.sendJMI(ctx, c, from, jingle.JMI{Kind: jingle.JMIReject, ID: p.ID, TieBreak: true, Reason: &jingle.Reason{Condition: jingle.ReasonExpired, Text: "tie-break"}})
+				return
+			}
+			lost := o.sid
+			defer b.end(ctx, lost, jingle.ReasonCancel, "tie-break", true)
+			// Ours loses: retract it without telling the browser twice.
+			b.enqueue("jmi glare", func(ctx context.Context) {
+				b.sendJMI(ctx, o, from.Bare(), jingle.JMI{Kind: jingle.JMIRetract, ID: lost, TieBreak: true})
+			})
+		}
+	}
+	c.ringing = tabs
+	b.calls[c.sid] = c
+	b.armRingTimer(c)
+	b.mu.Unlock()
+	for _, t := range tabs {
+		_ = t.OwnSID(c.sid)
+		_ = t.Send(wsapi.Incoming{SID: c.sid, From: from.String(), Media: c.media, Polite: c.polite()})
+	}
+	b.sendJMI(ctx, c, from, jingle.JMI{Kind: jingle.JMIRinging, ID: p.ID})
+}
