@@ -468,6 +468,7 @@ func (b *bridge) deliverOffer(c *call, j *jingle.Jingle) error {
 	c.pendingRemote = nil
 	tab := c.tab
 	b.mu.Unlock()
+	_ = tab.OwnSID(c.sid)
 	if err := tab.Send(wsapi.Offer{SID: c.sid, SDP: text, Polite: c.polite()}); err != nil {
 		return err
 	}
