@@ -168,7 +168,10 @@ func wsErr(code wsapi.Code, sid, format string, args ...any) *wsapi.Error {
 
 // sendJMI sends an XEP-0353 message about c.
 func (b *bridge) sendJMI(ctx context.Context, c *call, to jid.JID, j jingle.JMI, extra ...xmlTokens) {
-	msg := jingle.Message{Message: stanza.Message{From: c.local, To: to, Type: stanza.ChatMessage}, JMI: j}
+	b.mu.Lock()
+	from := c.local
+	b.mu.Unlock()
+	msg := jingle.Message{Message: stanza.Message{From: from, To: to, Type: stanza.ChatMessage}, JMI: j}
 	if j.Kind == jingle.JMIPropose {
 		msg.ID = "jm-propose-" + c.sid
 	} else {
@@ -183,12 +186,14 @@ func (b *bridge) sendJMI(ctx context.Context, c *call, to jid.JID, j jingle.JMI,
 // sendJingle sends a Jingle IQ for c; failure calls onErr on its own
 // goroutine (nil onErr: the call ends).
 func (b *bridge) sendJingle(ctx context.Context, c *call, j *jingle.Jingle, onErr func(error)) {
+	b.mu.Lock()
 	j.SID = c.sid
 	j.Initiator = c.initiator().String()
 	if j.Action == jingle.ActionSessionAccept {
 		j.Responder = c.responder().String()
 	}
 	iq := stanza.IQ{Type: stanza.SetIQ, From: c.local, To: c.peer}
+	b.mu.Unlock()
 	action := j.Action
 	err := b.g.Link.SendIQAsync(ctx, iq, j.TokenReader(), b.iqTimeout, func(err error) {
 		if err == nil {
@@ -241,7 +246,7 @@ func (b *bridge) end(ctx context.Context, sid string, reason jingle.ReasonCondit
 	if c.tab != nil && !slices.Contains(tabs, c.tab) {
 		tabs = append(tabs, c.tab)
 	}
-	state, jmi := c.state, c.jmi
+	state, jmi, peer, outgoing := c.state, c.jmi, c.peer, c.outgoing
 	b.mu.Unlock()
 
 	b.log.Info("call ended", "sid", sid, "reason", reason, "text", text, "by_peer", fromPeer)
@@ -256,17 +261,17 @@ func (b *bridge) end(ctx context.Context, sid string, reason jingle.ReasonCondit
 	case state == jingle.StatePending || state == jingle.StateActive:
 		b.sendJingle(ctx, c, &jingle.Jingle{Action: jingle.ActionSessionTerminate, Reason: r}, nil)
 		if jmi != jmiNone && state == jingle.StateActive {
-			b.sendJMI(ctx, c, c.peer, jingle.JMI{Kind: jingle.JMIFinish, ID: sid, Reason: r})
+			b.sendJMI(ctx, c, peer, jingle.JMI{Kind: jingle.JMIFinish, ID: sid, Reason: r})
 		}
-	case jmi == jmiProposed && c.outgoing:
-		b.sendJMI(ctx, c, c.peer.Bare(), jingle.JMI{Kind: jingle.JMIRetract, ID: sid, Reason: r})
-	case jmi == jmiProposed && !c.outgoing:
-		b.sendJMI(ctx, c, c.peer, jingle.JMI{Kind: jingle.JMIReject, ID: sid, Reason: r})
-	case jmi == jmiProceeded && c.outgoing:
+	case jmi == jmiProposed && outgoing:
+		b.sendJMI(ctx, c, peer.Bare(), jingle.JMI{Kind: jingle.JMIRetract, ID: sid, Reason: r})
+	case jmi == jmiProposed && !outgoing:
+		b.sendJMI(ctx, c, peer, jingle.JMI{Kind: jingle.JMIReject, ID: sid, Reason: r})
+	case jmi == jmiProceeded && outgoing:
 		// Proceeded but no session-initiate yet: retract.
-		b.sendJMI(ctx, c, c.peer, jingle.JMI{Kind: jingle.JMIRetract, ID: sid, Reason: r})
+		b.sendJMI(ctx, c, peer, jingle.JMI{Kind: jingle.JMIRetract, ID: sid, Reason: r})
 	case jmi == jmiProceeded:
-		b.sendJMI(ctx, c, c.peer, jingle.JMI{Kind: jingle.JMIFinish, ID: sid, Reason: r})
+		b.sendJMI(ctx, c, peer, jingle.JMI{Kind: jingle.JMIFinish, ID: sid, Reason: r})
 	}
 }
 
@@ -385,8 +390,17 @@ func (b *bridge) startCall(ctx context.Context, t *wsapi.Tab, m *wsapi.Message) 
 	if !b.g.Link.Ready() {
 		return wsErr(wsapi.CodeUnavailable, m.SID, "call: the XMPP server is not reachable right now")
 	}
+	useJMI := to.Resourcepart() == ""
+	if !useJMI {
+		if caps, ok := b.g.Presence.Caps(to); ok && caps.Has(presence.NSJingleMsg) {
+			useJMI = true
+		}
+	}
 	c := &call{sid: m.SID, user: t.User(), outgoing: true, role: jingle.RoleInitiator, media: m.Media,
 		local: t.JID(), peer: to, tab: t, proposedAt: time.Now()}
+	if useJMI {
+		c.jmi = jmiProposed
+	}
 	b.mu.Lock()
 	if _, dup := b.calls[c.sid]; dup {
 		b.mu.Unlock()
@@ -396,14 +410,7 @@ func (b *bridge) startCall(ctx context.Context, t *wsapi.Tab, m *wsapi.Message) 
 	b.armRingTimer(c)
 	b.mu.Unlock()
 
-	useJMI := to.Resourcepart() == ""
-	if !useJMI {
-		if caps, ok := b.g.Presence.Caps(to); ok && caps.Has(presence.NSJingleMsg) {
-			useJMI = true
-		}
-	}
 	if useJMI {
-		c.jmi = jmiProposed
 		var descs []jingle.Description
 		for _, md := range m.Media {
 			descs = append(descs, jingle.Description{Media: md})

@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"encoding/xml"
 	"fmt"
 	"slices"
@@ -45,10 +47,19 @@ func (b *bridge) jingleOption() mux.Option {
 // handleJingleIQ runs inside the Serve loop: it decides at once whether to
 // acknowledge (writing the result or the error), and queues the rest.
 func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
-	var j jingle.Jingle
-	if err := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(*start), t)).Decode(&j); err != nil {
-		return writeStanzaError(t, iq, stanza.Error{Type: stanza.Modify, Condition: stanza.BadRequest, Text: map[string]string{"": truncate(err.Error(), 200)}})
+	raw, err := capture(xmlstream.MultiReader(xmlstream.Token(*start), t))
+	if err != nil {
+		return err
 	}
+	jp, err := jingle.Unmarshal(raw)
+	if err != nil || jp.Action == jingle.ActionUnknown {
+		msg := "unknown action"
+		if err != nil {
+			msg = err.Error()
+		}
+		return writeStanzaError(t, iq, stanza.Error{Type: stanza.Modify, Condition: stanza.BadRequest, Text: map[string]string{"": truncate(msg, 200)}})
+	}
+	j := *jp
 	user := b.g.Presence.LocalUser(iq.To)
 	if user == "" || iq.To.Resourcepart() == "" {
 		return writeStanzaError(t, iq, stanza.Error{Type: stanza.Cancel, Condition: stanza.ServiceUnavailable})
@@ -102,9 +113,8 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 		b.mu.Unlock()
 		return copyOut(t, jingle.ErrorReply(iq, tr.Cond))
 	}
-	if j.Action == jingle.ActionSessionInfo && j.Info == nil && len(j.Contents) == 0 {
-		// An empty session-info is a ping: acknowledge it.
-	} else if j.Action == jingle.ActionSessionInfo && j.Info == nil {
+	if j.Action == jingle.ActionSessionInfo && j.Info == nil && hasPayload(raw) {
+		// XEP-0166 §7.3: a session-info we do not understand.
 		b.mu.Unlock()
 		return copyOut(t, jingle.ErrorReply(iq, jingle.CondUnsupportedInfo))
 	}
@@ -117,6 +127,51 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 	jj := j
 	b.enqueue("jingle "+j.Action.String(), func(ctx context.Context) { b.processJingle(ctx, c, &jj) })
 	return nil
+}
+
+// capture reads a whole element and writes it back as bytes: the jingle
+// package parses bytes, and innerxml is empty with a token decoder.
+func capture(r xml.TokenReader) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := xml.NewEncoder(&buf)
+	for {
+		tok, err := r.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := enc.EncodeToken(tok); err != nil {
+			return nil, err
+		}
+	}
+	if err := enc.Flush(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// hasPayload reports whether the <jingle/> element raw has a child element.
+func hasPayload(raw []byte) bool {
+	d := xml.NewDecoder(bytes.NewReader(raw))
+	depth := 0
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return false
+		}
+		switch se := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth == 2 {
+				return true
+			}
+			_ = se
+		case xml.EndElement:
+			depth--
+		}
+	}
 }
 
 func copyOut(t xmlstream.TokenWriter, r xml.TokenReader) error {
@@ -368,20 +423,29 @@ func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jin
 // --- messages (XEP-0353, receipts) -----------------------------------------
 
 type inMessage struct {
-	XMLName xml.Name
-	From    string `xml:"from,attr"`
-	To      string `xml:"to,attr"`
-	ID      string `xml:"id,attr"`
-	Type    string `xml:"type,attr"`
-	Inner   []byte `xml:",innerxml"`
+	From, To, ID, Type string
+	Inner              []byte // the whole stanza
 }
 
 // messageHandler gets every message stanza to the domain.
 func (b *bridge) messageHandler() xmpp.Handler {
 	return xmpp.HandlerFunc(func(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
-		var m inMessage
-		if err := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(*start), t)).Decode(&m); err != nil {
+		raw, err := capture(xmlstream.MultiReader(xmlstream.Token(*start), t))
+		if err != nil {
 			return fmt.Errorf("message: %w", err)
+		}
+		m := inMessage{Inner: raw}
+		for _, a := range start.Attr {
+			switch a.Name.Local {
+			case "from":
+				m.From = a.Value
+			case "to":
+				m.To = a.Value
+			case "id":
+				m.ID = a.Value
+			case "type":
+				m.Type = a.Value
+			}
 		}
 		from, err1 := jid.Parse(m.From)
 		to, err2 := jid.Parse(m.To)
@@ -462,7 +526,7 @@ func cutPrefix(s, p string) (string, bool) {
 
 // receiptID returns the id of an XEP-0184 <received/>, if any.
 func receiptID(inner []byte) (string, bool) {
-	d := xml.NewDecoder(bytesReader(inner))
+	d := xml.NewDecoder(bytes.NewReader(inner))
 	for {
 		tok, err := d.Token()
 		if err != nil {
