@@ -40,6 +40,8 @@ const usage = `usage: jinglegate <command> [flags]
 commands:
   serve      run the gateway (-config jinglegate.toml)
   token      mint a browser token: jinglegate token -config F -user alice -ttl 1h
+  roster     put a web user into an XMPP user's roster (XEP-0356):
+             jinglegate roster add -config F -user bob@example.org -contact alice
   translate  translate SDP to Jingle or back: jinglegate translate -to jingle|sdp < input
   version    print the version
 
@@ -58,6 +60,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runServe(ctx, args[1:], stdout, stderr)
 	case "token":
 		err = runToken(args[1:], stdout, stderr)
+	case "roster":
+		err = runRoster(args[1:], stdout, stderr)
 	case "translate":
 		return runTranslate(args[1:], stdin, stdout, stderr)
 	case "version", "-version", "--version":

@@ -231,6 +231,13 @@ func TestServe(t *testing.T) {
 			t.Errorf("disco#info of the gateway: %+v, %v", info, err)
 		}
 
+		// roster add reaches the gateway, which reports that the server
+		// granted no privileges.
+		code, _, errOut := runCmd("roster", "add", "-config", cfg, "-user", "alice@localhost", "-contact", "web")
+		if code != 1 || !strings.Contains(errOut, "roster privileges (XEP-0356)") {
+			t.Errorf("roster add without privileges: code %d, stderr %q", code, errOut)
+		}
+
 		srv.Kill(t) // SIGKILL: no goodbye from the server
 		waitStatus(t, base+"/readyz", 503, 20*time.Second, logs)
 		if httpStatus(base+"/healthz") != 200 {

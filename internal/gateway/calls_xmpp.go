@@ -458,6 +458,13 @@ func (b *bridge) messageHandler() xmpp.Handler {
 }
 
 func (b *bridge) processMessage(ctx context.Context, m inMessage, from, to jid.JID) {
+	if from.Localpart() == "" && to.Equal(b.g.domain) {
+		if ns, perms, ok := privilegeMessage(m.Inner); ok {
+			b.g.privs.set(ns, perms)
+			b.log.Info("the XMPP server granted privileges (XEP-0356)", "namespace", ns, "permissions", perms)
+		}
+		return
+	}
 	user := b.g.Presence.LocalUser(to)
 	if user == "" {
 		return

@@ -37,6 +37,7 @@ type Gateway struct {
 	Presence *presence.Manager
 	Store    roster.Store
 	calls    *bridge
+	privs    privileges
 	mux      *http.ServeMux
 	version  string
 }
@@ -138,6 +139,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 
 func (g *Gateway) routes() {
 	g.mux.Handle("GET /ws", g.WS)
+	g.mux.HandleFunc("POST /admin/roster", g.adminRoster)
 	g.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")

@@ -366,3 +366,14 @@ func (m *Manager) inboundSubscription(ctx context.Context, user string, contact 
 		m.push(user, it, false)
 	}
 }
+
+// Subscribed tells the manager that user and contact now see each other
+// (set up out of band, by a privileged roster set): the contact gets the
+// user's presence, is probed, and the browsers get the item.
+func (m *Manager) Subscribed(ctx context.Context, user string, contact jid.JID) {
+	m.sendCurrent(ctx, user, contact)
+	m.send(ctx, outPresence{From: m.userJID(user), To: contact, Type: stanza.ProbePresence})
+	if it, err := m.cfg.Store.Get(ctx, user, contact.String()); err == nil {
+		m.push(user, it, false)
+	}
+}
