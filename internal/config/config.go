@@ -92,6 +92,11 @@ type Policy struct {
 	Domains []string `toml:"domains" help:"with calls = \"domains\": XMPP domains whose users may call and be called"`
 }
 
+// Demo configures the demo mode.
+type Demo struct {
+	Enabled bool `toml:"enabled" help:"demo mode: POST /demo/token mints a token for any user name (never in production)"`
+}
+
 // Log configures logging.
 type Log struct {
 	Level  string `toml:"level" help:"debug, info, warn or error"`
@@ -107,6 +112,7 @@ type Config struct {
 	TURN   TURN   `toml:"turn"`
 	Calls  Calls  `toml:"calls"`
 	Policy Policy `toml:"policy"`
+	Demo   Demo   `toml:"demo"`
 	Log    Log    `toml:"log"`
 }
 

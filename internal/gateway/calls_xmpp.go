@@ -3,9 +3,9 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"io"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 

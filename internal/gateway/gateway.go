@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -140,6 +141,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 func (g *Gateway) routes() {
 	g.mux.Handle("GET /ws", g.WS)
 	g.mux.HandleFunc("POST /admin/roster", g.adminRoster)
+	if g.cfg.Demo.Enabled {
+		g.mux.HandleFunc("POST /demo/token", g.demoToken)
+	}
 	g.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -262,3 +266,24 @@ func (g *Gateway) HandleMessage(ctx context.Context, t *wsapi.Tab, m *wsapi.Mess
 }
 
 var _ wsapi.Handler = (*Gateway)(nil)
+
+// demoToken mints a one-hour token for the user named in the form field
+// "user" (demo mode only).
+func (g *Gateway) demoToken(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	user, err := auth.Localpart(strings.TrimSpace(r.FormValue("user")))
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": "user: " + err.Error()})
+		return
+	}
+	tok, err := auth.Mint([]byte(g.cfg.Auth.HMACSecret), user, time.Hour, auth.WithName(user))
+	if err != nil {
+		w.WriteHeader(http.StatusInternalServerError)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+		return
+	}
+	_ = json.NewEncoder(w).Encode(map[string]string{"token": tok, "user": user, "jid": user + "@" + g.domain.String()})
+}
