@@ -1,0 +1,22 @@
+import { chromium } from 'playwright-core';
+import fs from 'node:fs'; import os from 'node:os'; import path from 'node:path'; import http from 'node:http';
+const srv = http.createServer((q, s) => { s.setHeader('content-type','text/html'); s.end('<!doctype html><title>t</title>'); });
+await new Promise(r => srv.listen(0, '127.0.0.1', r));
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jg-chr-'));
+const extra = process.argv[2] === 'flag' ? ['--disable-features=WebRtcHideLocalIpsWithMdns'] : [];
+const ctx = await chromium.launchPersistentContext(dir, { executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox','--disable-gpu','--disable-quic','--no-first-run','--disable-background-networking','--disable-component-update','--disable-sync','--use-fake-device-for-media-stream','--use-fake-ui-for-media-stream','--allow-loopback-in-peer-connection', ...extra] });
+const page = ctx.pages()[0] || await ctx.newPage();
+page.on('console', m => console.log('page:', m.text()));
+await page.goto(`http://localhost:${srv.address().port}/`);
+const t0 = Date.now();
+const r = await page.evaluate(async (gum) => {
+  if (gum) await navigator.mediaDevices.getUserMedia({audio:true, video:true});
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver('audio'); pc.createDataChannel('d');
+  pc.onicecandidate = e => console.log('cand', e.candidate && e.candidate.candidate);
+  await pc.setLocalDescription();
+  await new Promise(r => { setTimeout(r, 5000); if (pc.iceGatheringState === 'complete') r(); pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r(); });
+  return pc.iceGatheringState + ' ' + pc.localDescription.sdp.split('\r\n').filter(l => l.startsWith('a=cand')).join('\n');
+}, process.argv[3] === 'gum');
+console.log(Date.now()-t0, r);
+await ctx.close(); srv.close();
