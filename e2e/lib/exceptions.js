@@ -40,7 +40,7 @@ export const exceptions = {
   'interop/sdp/sdptransform-rtcp-fb-wildcard.sdp': { kind: 'original-rejected', reason: notWebRTC },
   'interop/sdp/sdptransform-simulcast-rid.sdp': {
     kind: 'original-rejected',
-    reason: `the draft-ietf-mmusic-sdp-simulcast example: session-level c= before t= ordering aside, ${notWebRTC}`,
+    reason: `the draft-ietf-mmusic-sdp-simulcast example: its session-level c= line comes after t= (RFC 8866 wants it before), which Chromium's parser refuses ("Expects m line"); and it is ${notWebRTC.replace('not a WebRTC description: ', '')}`,
   },
   'interop/pairs/jitsi-jicofo-session-initiate.sdp': {
     kind: 'original-rejected',
