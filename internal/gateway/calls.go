@@ -61,6 +61,9 @@ type call struct {
 	initiateSent bool
 	// pendingLocal: browser candidates waiting for initiateSent.
 	pendingLocal []sdpxlate.ICECandidate
+	// early: browser candidates of a local description we do not have
+	// yet (a restart's candidates can overtake its offer).
+	early []sdpxlate.ICECandidate
 	// offerSent: the browser has the remote offer (incoming calls);
 	// pendingRemote: remote candidates waiting for it.
 	offerSent     bool
@@ -194,6 +197,17 @@ func (b *bridge) sendJingle(ctx context.Context, c *call, j *jingle.Jingle, onEr
 	}
 	iq := stanza.IQ{Type: stanza.SetIQ, From: c.local, To: c.peer}
 	b.mu.Unlock()
+	if b.log.Enabled(ctx, slog.LevelDebug) {
+		var names []string
+		for _, ct := range j.Contents {
+			u := ""
+			if ct.Transport != nil {
+				u = ct.Transport.Ufrag
+			}
+			names = append(names, ct.Name+"/"+u)
+		}
+		b.log.Debug("jingle sent", "sid", c.sid, "action", j.Action, "contents", names)
+	}
 	action := j.Action
 	err := b.g.Link.SendIQAsync(ctx, iq, j.TokenReader(), b.iqTimeout, func(err error) {
 		if err == nil {
@@ -531,6 +545,11 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 	if err != nil {
 		return wsErr(wsapi.CodeBadRequest, c.sid, "offer: %v", err)
 	}
+	// A browser's re-offer lists codecs again (often fewer, after the
+	// first answer): that is no news for the peer, and many Jingle
+	// clients do not take description-info. Only structural changes and
+	// ICE restarts go out.
+	msgs = slices.DeleteFunc(msgs, func(j *jingle.Jingle) bool { return j.Action == jingle.ActionDescriptionInfo })
 	needAnswer := false
 	for _, j := range msgs {
 		if j.Action == jingle.ActionContentAdd || (j.Action == jingle.ActionTransportInfo) {
@@ -551,6 +570,7 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 	for _, j := range msgs {
 		b.sendJingle(ctx, c, j, nil)
 	}
+	b.flushEarly(ctx, c)
 	if !needAnswer {
 		// Nothing the peer answers: the answer is the remote description
 		// with the same changes applied.
@@ -627,6 +647,7 @@ func (b *bridge) browserAnswer(ctx context.Context, t *wsapi.Tab, c *call, m *ws
 			b.sendJingle(ctx, c, j, nil)
 		}
 	}
+	b.flushEarly(ctx, c)
 	return nil
 }
 
@@ -669,8 +690,14 @@ func (b *bridge) browserCandidate(ctx context.Context, c *call, m *wsapi.Message
 		pc.UsernameFragment = *m.Candidate.UsernameFragment
 	}
 	if pc.Candidate != "" {
-		if _, _, err := sdpxlate.ParseCandidate(pc.Candidate); err != nil {
+		_, ufrag, err := sdpxlate.ParseCandidate(pc.Candidate)
+		if err != nil {
 			return wsErr(wsapi.CodeBadRequest, c.sid, "ice-candidate: %v", err)
+		}
+		if pc.UsernameFragment == "" {
+			// The candidate line's own ufrag extension (libwebrtc and
+			// pion write one) tells which local description it is of.
+			pc.UsernameFragment = ufrag
 		}
 	}
 	b.mu.Lock()
@@ -679,9 +706,45 @@ func (b *bridge) browserCandidate(ctx context.Context, c *call, m *wsapi.Message
 		b.mu.Unlock()
 		return nil
 	}
+	if pc.UsernameFragment != "" && c.localSDP != nil && !hasUfrag(c.localSDP, pc.UsernameFragment) {
+		c.early = append(c.early, pc)
+		b.mu.Unlock()
+		return nil
+	}
 	b.mu.Unlock()
 	b.sendCandidate(ctx, c, pc)
 	return nil
+}
+
+// hasUfrag reports whether sd uses the ICE ufrag u.
+func hasUfrag(sd *sdp.SessionDescription, u string) bool {
+	if v, ok := sd.Attribute("ice-ufrag"); ok && v == u {
+		return true
+	}
+	for _, md := range sd.MediaDescriptions {
+		if v, ok := md.Attribute("ice-ufrag"); ok && v == u {
+			return true
+		}
+	}
+	return false
+}
+
+// flushEarly sends the early candidates the new local description owns.
+func (b *bridge) flushEarly(ctx context.Context, c *call) {
+	b.mu.Lock()
+	var ready, keep []sdpxlate.ICECandidate
+	for _, pc := range c.early {
+		if hasUfrag(c.localSDP, pc.UsernameFragment) {
+			ready = append(ready, pc)
+		} else {
+			keep = append(keep, pc)
+		}
+	}
+	c.early = keep
+	b.mu.Unlock()
+	for _, pc := range ready {
+		b.sendCandidate(ctx, c, pc)
+	}
 }
 
 func (b *bridge) browserSessionInfo(ctx context.Context, c *call, m *wsapi.Message) error {

@@ -137,6 +137,7 @@ type browser struct {
 	backlog []map[string]any
 	session map[string]any
 	done    chan struct{}
+	wmu     sync.Mutex // gorilla allows one writer at a time
 }
 
 func connectBrowser(t *testing.T, addr, user string) *browser {
@@ -188,7 +189,10 @@ func (b *browser) JID() jid.JID {
 func (b *browser) send(msg map[string]any) {
 	b.t.Helper()
 	data, _ := json.Marshal(msg)
-	if err := b.ws.WriteMessage(websocket.TextMessage, data); err != nil {
+	b.wmu.Lock()
+	err := b.ws.WriteMessage(websocket.TextMessage, data)
+	b.wmu.Unlock()
+	if err != nil {
 		b.t.Fatalf("%s: write: %v", b.user, err)
 	}
 }

@@ -76,6 +76,7 @@ type Manager struct {
 	capsPending map[string]bool                 // ver being queried
 	jidCaps     map[string]Capabilities         // full JID -> caps (no or unverifiable hash)
 	dropped     int64
+	wg          sync.WaitGroup // learnCaps goroutines
 }
 
 type tabState struct {
@@ -130,6 +131,7 @@ func (m *Manager) CapsVer() string { return m.myVer }
 
 // Run processes queued work until ctx ends.
 func (m *Manager) Run(ctx context.Context) {
+	defer m.wg.Wait()
 	for {
 		select {
 		case <-ctx.Done():
@@ -461,7 +463,13 @@ func (m *Manager) contactPresence(ctx context.Context, user string, from jid.JID
 	m.mu.Unlock()
 	m.notify(user, ev)
 	if needCaps {
-		go m.learnCaps(context.WithoutCancel(ctx), user, from, p)
+		// On its own goroutine (it waits for an answer the Serve loop
+		// delivers), ended with the worker's ctx; Run waits for it.
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			m.learnCaps(ctx, user, from, p)
+		}()
 	}
 }
 
