@@ -317,7 +317,7 @@ func (b *bridge) remoteTransportInfo(ctx context.Context, c *call, j *jingle.Jin
 	awaiting := c.awaitingAnswer
 	offerSent := c.offerSent || c.outgoing
 	b.mu.Unlock()
-	if remote != nil && len(sdpxlate.ICERestarts(j, remote)) > 0 {
+	if remote != nil && len(sdpxlate.ICERestarts(j, remote, nil)) > 0 {
 		sd, err := sdpxlate.Apply(remote, j, sdpxlate.ToSDPOptions{Role: c.role.Other()})
 		if err != nil {
 			b.log.Info("ICE restart could not be applied", "sid", c.sid, "err", err)
@@ -342,7 +342,7 @@ func (b *bridge) remoteTransportInfo(ctx context.Context, c *call, j *jingle.Jin
 		}
 		return
 	}
-	cands, err := sdpxlate.JingleCandidatesToSDP(j, sdpxlate.MDNSKeep, nil)
+	cands, err := sdpxlate.JingleCandidatesToSDP(j, sdpxlate.ToSDPOptions{MDNS: sdpxlate.MDNSKeep})
 	if err != nil {
 		return
 	}
