@@ -42,6 +42,7 @@ commands:
   token      mint a browser token: jinglegate token -config F -user alice -ttl 1h
   roster     put a web user into an XMPP user's roster (XEP-0356):
              jinglegate roster add -config F -user bob@example.org -contact alice
+  echo       a Jingle echo bot: jinglegate echo -jid echo@example.org (password in $JINGLEGATE_ECHO_PASSWORD)
   translate  translate SDP to Jingle or back: jinglegate translate -to jingle|sdp < input
   version    print the version
 
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runToken(args[1:], stdout, stderr)
 	case "roster":
 		err = runRoster(args[1:], stdout, stderr)
+	case "echo":
+		err = runEcho(ctx, args[1:], stderr)
 	case "translate":
 		return runTranslate(args[1:], stdin, stdout, stderr)
 	case "version", "-version", "--version":

@@ -149,15 +149,15 @@ flags:
 		}
 		var text string
 		switch j.Action {
-		case jingle.ActionTransportInfo:
-			text, err = candidateLines(j, policy, onLoss)
-		case jingle.ActionSessionInitiate, jingle.ActionSessionAccept, jingle.ActionContentAdd,
-			jingle.ActionContentAccept, jingle.ActionTransportReplace, jingle.ActionTransportAccept, jingle.ActionUnknown:
-			var sd *sdpOut
-			sd, err = toSDP(j, r, policy, onLoss)
-			if err == nil {
-				text = sd.text
+		case jingle.ActionTransportInfo, jingle.ActionTransportReplace, jingle.ActionTransportAccept:
+			if hasDescription(j) {
+				text, err = toSDP(j, r, policy, onLoss)
+			} else {
+				text, err = candidateLines(j, policy, onLoss)
 			}
+		case jingle.ActionSessionInitiate, jingle.ActionSessionAccept, jingle.ActionContentAdd,
+			jingle.ActionContentAccept, jingle.ActionUnknown:
+			text, err = toSDP(j, r, policy, onLoss)
 		default:
 			err = fmt.Errorf("action %s carries no session description", j.Action)
 		}
@@ -174,33 +174,41 @@ flags:
 	return usage("-to must be jingle or sdp, not %q", *to)
 }
 
-type sdpOut struct{ text string }
-
-func toSDP(j *jingle.Jingle, r jingle.Role, policy sdpxlate.MDNSPolicy, onLoss func(sdpxlate.Loss)) (*sdpOut, error) {
+func toSDP(j *jingle.Jingle, r jingle.Role, policy sdpxlate.MDNSPolicy, onLoss func(sdpxlate.Loss)) (string, error) {
 	sd, err := sdpxlate.JingleToSDP(j, sdpxlate.ToSDPOptions{Role: r, MDNS: policy, OnLoss: onLoss})
-	if err != nil {
-		return nil, err
-	}
-	text, err := sdpxlate.MarshalSDP(sd)
-	if err != nil {
-		return nil, err
-	}
-	return &sdpOut{text: text}, nil
-}
-
-// candidateLines writes the candidates of a transport-info as SDP attribute
-// lines, each content introduced by its a=mid (and new ICE credentials).
-func candidateLines(j *jingle.Jingle, policy sdpxlate.MDNSPolicy, onLoss func(sdpxlate.Loss)) (string, error) {
-	cands, err := sdpxlate.JingleCandidatesToSDP(j, policy, onLoss)
 	if err != nil {
 		return "", err
 	}
+	return sdpxlate.MarshalSDP(sd)
+}
+
+func hasDescription(j *jingle.Jingle) bool {
+	for _, c := range j.Contents {
+		if c.Description != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// candidateLines writes the candidates of a transport-info as SDP attribute
+// lines, each content introduced by its a=mid (and ICE credentials).
+func candidateLines(j *jingle.Jingle, policy sdpxlate.MDNSPolicy, onLoss func(sdpxlate.Loss)) (string, error) {
+	cands, err := sdpxlate.JingleCandidatesToSDP(j, sdpxlate.ToSDPOptions{MDNS: policy, OnLoss: onLoss})
+	if err != nil {
+		return "", err
+	}
+	mids := sdpxlate.SDPMids(j)
 	var b strings.Builder
 	for _, c := range j.Contents {
 		if c.Transport == nil {
 			continue
 		}
-		b.WriteString("a=mid:" + c.Name + "\r\n")
+		mid := c.Name
+		if m, ok := mids[c.Name]; ok {
+			mid = m
+		}
+		b.WriteString("a=mid:" + mid + "\r\n")
 		if c.Transport.Ufrag != "" {
 			b.WriteString("a=ice-ufrag:" + c.Transport.Ufrag + "\r\n")
 		}
@@ -208,7 +216,7 @@ func candidateLines(j *jingle.Jingle, policy sdpxlate.MDNSPolicy, onLoss func(sd
 			b.WriteString("a=ice-pwd:" + c.Transport.Pwd + "\r\n")
 		}
 		for _, ic := range cands {
-			if ic.SDPMid != c.Name {
+			if ic.SDPMid != mid {
 				continue
 			}
 			if ic.Candidate == "" {
@@ -219,7 +227,7 @@ func candidateLines(j *jingle.Jingle, policy sdpxlate.MDNSPolicy, onLoss func(sd
 		}
 	}
 	if b.Len() == 0 {
-		return "", errors.New("transport-info without an ICE-UDP transport")
+		return "", fmt.Errorf("%s without an ICE-UDP transport: browsers only do ICE", j.Action)
 	}
 	return b.String(), nil
 }
