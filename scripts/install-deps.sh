@@ -22,7 +22,7 @@
 set -euo pipefail
 
 # XMPP servers and the TURN server used by the integration tests.
-group_xmpp="prosody prosody-modules ejabberd coturn"
+group_xmpp="prosody prosody-modules ejabberd coturn curl"
 
 # Headless Chromium for the browser end-to-end tests (e2e/). Node.js and npm
 # are not listed: the machine has its own (do not install Debian's nodejs over

@@ -21,6 +21,7 @@ import (
 
 	"github.com/jinglegate/jinglegate/component"
 	"github.com/jinglegate/jinglegate/internal/roster"
+	"github.com/jinglegate/jinglegate/internal/wsapi"
 )
 
 // Sender sends stanzas to the XMPP server: the component link.
@@ -179,7 +180,9 @@ func (m *Manager) notify(user string, msg any) {
 	if m.cfg.Notifier == nil {
 		return
 	}
-	if _, err := m.cfg.Notifier.SendToUser(user, msg); err != nil {
+	// A user with no tab open is no error: what they need is sent again
+	// when a tab opens (roster, pending requests, presence by probe).
+	if _, err := m.cfg.Notifier.SendToUser(user, msg); err != nil && !errors.Is(err, wsapi.ErrNoTab) {
 		m.log.Warn("notifying user failed", "user", user, "err", err)
 	}
 }
