@@ -8,7 +8,7 @@ GO ?= go
 TEST_TIMEOUT ?= 40m
 GOTESTFLAGS ?=
 
-.PHONY: all build test deps check unit demo bench fuzz clean
+.PHONY: all build test gotest e2e deps check unit demo bench fuzz clean
 
 all: build
 
@@ -25,9 +25,17 @@ check:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-# test: everything, integration tests against real servers included.
-test: deps check
+# test: everything: Go tests against real Prosody and ejabberd (race
+# detector on), then the browser tests in headless Chromium (e2e/run.sh
+# installs Chromium and the npm packages, and runs inside a private network
+# namespace).
+test: deps check gotest e2e
+
+gotest:
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(GOTESTFLAGS) ./...
+
+e2e:
+	bash e2e/run.sh
 
 # unit: the fast tests only (no real servers).
 unit:
