@@ -8,7 +8,7 @@ GO ?= go
 TEST_TIMEOUT ?= 40m
 GOTESTFLAGS ?=
 
-.PHONY: all build test gotest e2e deps check unit demo bench fuzz clean
+.PHONY: all build test gotest e2e deps check unit demo bench bench-system fuzz clean
 
 all: build
 
@@ -44,8 +44,13 @@ unit:
 demo: deps build
 	bash scripts/demo.sh
 
+# bench: micro-benchmarks of the translator; bench-system: whole-system
+# runs against a private Prosody (see docs/performance.md).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./sdpxlate/
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./sdpxlate/
+
+bench-system: deps
+	$(GO) test -run '^$$' -bench . -benchtime 200x -count 3 ./bench/
 
 clean:
 	rm -rf bin .tmp
