@@ -192,11 +192,6 @@ func (t *RawUDPTransport) build(b *builder) {
 	b.close()
 }
 
-// DecodeCandidate reads the attributes of a <candidate/> start element.
-func DecodeCandidate(se xml.StartElement) (Candidate, error) {
-	return decodeCandidateAttrs(se, "candidate")
-}
-
 func decodeCandidateAttrs(se xml.StartElement, path string) (Candidate, error) {
 	p := attrParser{se: se, path: path}
 	c := Candidate{

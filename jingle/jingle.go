@@ -168,20 +168,15 @@ func (j *Jingle) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 	return nil
 }
 
-// TokenReaderer is anything that can stream itself as XML tokens.
-type TokenReaderer interface {
-	TokenReader() xml.TokenReader
-}
-
-// Marshal returns the XML text of v, declaring each namespace only where it
-// changes.
-func Marshal(v TokenReaderer) ([]byte, error) {
+// Marshal returns the XML text of v (a *Jingle, *JMI, IQ, Message, or any
+// token stream), declaring each namespace only where it changes.
+func Marshal(v xmlstream.Marshaler) ([]byte, error) {
 	return MarshalIndent(v, "")
 }
 
 // MarshalIndent is like Marshal but puts each element on its own line,
 // indented by indent per level.
-func MarshalIndent(v TokenReaderer, indent string) ([]byte, error) {
+func MarshalIndent(v xmlstream.Marshaler, indent string) ([]byte, error) {
 	toks, err := xmlstream.ReadAll(v.TokenReader())
 	if err != nil {
 		return nil, err

@@ -140,7 +140,9 @@ func (p Parameter) build(b *builder, space string) {
 }
 
 func (f RTCPFeedback) build(b *builder) {
-	if f.Type == "trr-int" {
+	// trr-int with a value in canonical form is XEP-0293's own element;
+	// anything else stays a generic <rtcp-fb/> so that it survives as is.
+	if n, err := strconv.ParseUint(f.Subtype, 10, 32); f.Type == "trr-int" && err == nil && strconv.FormatUint(n, 10) == f.Subtype && len(f.Parameters) == 0 {
 		var a attrs
 		a.always("value", f.Subtype)
 		b.empty(NSRTCPFB, "rtcp-fb-trr-int", a...)

@@ -99,6 +99,29 @@
 //   - An msid written with surrounding or repeated spaces is normalised, since
 //     a trailing space breaks libwebrtc.
 //
+// # What browsers require
+//
+// JingleToSDP writes what libwebrtc and Firefox accept, checked with
+// Chromium's setRemoteDescription:
+//
+//   - a=rtcp-mux on every RTP m-section that is not Raw UDP: browsers refuse
+//     descriptions without it, so it is added (and reported) when the
+//     content lacks <rtcp-mux/>;
+//   - at most MaxMidLength token characters in a=mid: other content names
+//     (XEP examples use "this-is-the-audio-content") get a short mid derived
+//     from the name; SDPMids lists them, ToSDPOptions.Mids overrides them,
+//     and ToJingleOptions.Names / TransportInfoOptions.Names map them back;
+//   - one track per m-section (Unified Plan): the streams and sources of
+//     other tracks (Jitsi puts every participant in one content) are dropped
+//     and reported, with the source groups that refer to them; SDPToJingle
+//     applies the same rule;
+//   - at least one payload type per m= line: an RTP content without one (a
+//     Jitsi source-add body) is skipped;
+//   - what cannot be fixed is reported through OnLoss while the translation
+//     knows where: a transport without DTLS fingerprint, an ICE pwd outside
+//     22..256 characters or ufrag outside 4..256, values with characters an
+//     SDP line cannot hold (dropped).
+//
 // The corpus test of this package runs every SDP and Jingle file of the
 // shared interop corpus through both directions and compares a normalised
 // model of the session; its exception tables list each file that needs one,

@@ -9,6 +9,10 @@ import (
 	"github.com/jinglegate/jinglegate/sdpxlate"
 )
 
+func pcmu() *jingle.Description {
+	return &jingle.Description{Media: "audio", PayloadTypes: []jingle.PayloadType{{ID: 0}}}
+}
+
 // TestErrors checks every sentinel with errors.Is, and that the message
 // says where the problem is.
 func TestErrors(t *testing.T) {
@@ -58,8 +62,13 @@ func TestErrors(t *testing.T) {
 			_, err := sdpxlate.FormatCandidate(jingle.Candidate{ID: "c1", Component: 1, Protocol: "udp", IP: "x y", Type: "host", Foundation: "1"})
 			return err
 		}(), sdpxlate.ErrInvalidCandidate, `id "c1": ip`},
-		{"content name", toS(&jingle.Jingle{Contents: []jingle.Content{{Name: "my audio", Description: &jingle.Description{Media: "audio"}}}}), sdpxlate.ErrInvalidContent, `"my audio"`},
-		{"duplicate content", toS(&jingle.Jingle{Contents: []jingle.Content{{Name: "a", Description: &jingle.Description{Media: "audio"}}, {Name: "a", Description: &jingle.Description{Media: "audio"}}}}), sdpxlate.ErrInvalidContent, "duplicate"},
+		{"no content name", toS(&jingle.Jingle{Contents: []jingle.Content{{Description: pcmu()}}}), sdpxlate.ErrInvalidContent, "content 1 has no name"},
+		{"duplicate content", toS(&jingle.Jingle{Contents: []jingle.Content{{Name: "a", Description: pcmu()}, {Name: "a", Description: pcmu()}}}), sdpxlate.ErrInvalidContent, "duplicate"},
+		{"mid clash", func() error {
+			_, err := sdpxlate.JingleToSDP(&jingle.Jingle{Contents: []jingle.Content{{Name: "a", Description: pcmu()}, {Name: "b", Description: pcmu()}}}, sdpxlate.ToSDPOptions{Mids: map[string]string{"b": "a"}})
+			return err
+		}(), sdpxlate.ErrInvalidContent, "a=mid:a"},
+		{"no media attribute", toS(&jingle.Jingle{Contents: []jingle.Content{{Name: "a", Description: &jingle.Description{PayloadTypes: []jingle.PayloadType{{ID: 0}}}}}}), sdpxlate.ErrInvalidContent, "without media"},
 		{"no media", toS(audio(nil)), sdpxlate.ErrNoMedia, "no content"},
 		{"unsupported application", toS(&jingle.Jingle{Contents: []jingle.Content{{Name: "f", UnknownDescription: "urn:xmpp:jingle:apps:file-transfer:5"}}}), sdpxlate.ErrUnsupportedApplication, "file-transfer"},
 		{"unsupported transport", toS(&jingle.Jingle{Contents: []jingle.Content{{Name: "a", Description: &jingle.Description{Media: "audio"}, UnknownTransport: "urn:xmpp:jingle:transports:s5b:1"}}}), sdpxlate.ErrUnsupportedTransport, "s5b"},

@@ -69,6 +69,8 @@ func ExampleJingleToSDP() {
 		fmt.Println(err)
 		return
 	}
+	// The XEP-0167 example has no <rtcp-mux/>; browsers require it, so it
+	// is added (and reported to OnLoss).
 	sd, err := sdpxlate.JingleToSDP(j, sdpxlate.ToSDPOptions{SessionID: 1})
 	if err != nil {
 		fmt.Println(err)
@@ -91,6 +93,7 @@ func ExampleJingleToSDP() {
 	// a=setup:active
 	// a=mid:voice
 	// a=sendrecv
+	// a=rtcp-mux
 	// a=rtpmap:0 PCMU/8000
 }
 

@@ -31,12 +31,20 @@ import (
 //     (m-section level, else session level); setup defaults to actpass in an
 //     offer and active in an answer, and an answer never says actpass;
 //   - candidates ignore the Jingle id, the ufrag extension and the letter
-//     case of the protocol; absent generation and network-id are 0;
+//     case of the protocol; absent generation and network-id are 0; a
+//     priority above 2^32-1 is 2^32-1, which SDP gets;
+//   - rtcp-mux is "always" for m-sections with ICE (or no transport at all):
+//     browsers require it, so the translation adds it;
+//   - an m-section keeps the sources and msids of its first track only
+//     (browsers take one track per m-section); RTP m-sections without a
+//     payload type are not part of the session;
+//   - content names are compared through their a=mid (see SDPMids);
 //   - m-sections with port 0 (and no bundle-only), other media than RTP
 //     audio/video and SCTP data channels, and dynamic payload types without
 //     a=rtpmap are not part of the session;
-//   - data channels keep port, protocol and max-message-size; the syntax
-//     (a=sctpmap or a=sctp-port) and the stream count are not compared.
+//   - data channels keep port and max-message-size; the syntax (a=sctpmap
+//     or a=sctp-port), the stream count and the sctpmap protocol (always
+//     webrtc-datachannel for browsers) are not compared.
 type model []string
 
 type modelOpts struct {
@@ -46,11 +54,20 @@ type modelOpts struct {
 	ignore []string
 	// indexMids replaces mids by m-section indexes.
 	indexMids bool
+	// mids maps content names to a=mid values (see sdpxlate.SDPMids).
+	mids map[string]string
 	// normalizeProfile applies the documented rule that a profile which
 	// does not match the transport (SAVP without DTLS, or the reverse) is
 	// replaced by a derived one. The corpus test lists such files as
 	// exceptions instead; the fuzz tests use the rule.
 	normalizeProfile bool
+}
+
+func (o modelOpts) midOf(name string) string {
+	if m, ok := o.mids[name]; ok {
+		return m
+	}
+	return name
 }
 
 // profile returns the m= line protocol as the model sees it.
@@ -186,6 +203,7 @@ func staticCodec(pt uint8) (string, uint32, bool) {
 }
 
 func candString(foundation string, comp uint64, proto string, prio uint64, ip string, port uint64, typ, raddr string, rport uint64, tcptype string, gen, netID, cost uint64) string {
+	prio = min(prio, 1<<32-1) // what SDP gets, as browsers parse 32 bits
 	s := fmt.Sprintf("  candidate %s %d %s %d %s %d typ %s", foundation, comp, strings.ToLower(proto), prio, ip, port, typ)
 	if raddr != "" {
 		s += fmt.Sprintf(" raddr %s rport %d", raddr, rport)
@@ -194,6 +212,108 @@ func candString(foundation string, comp uint64, proto string, prio uint64, ip st
 		s += " tcptype " + tcptype
 	}
 	return s + fmt.Sprintf(" gen %d net %d cost %d", gen, netID, cost)
+}
+
+// srcModel is one source: its ssrc and parameters (msid normalized).
+type srcModel struct {
+	ssrc   uint32
+	params [][2]string
+}
+
+func (s srcModel) msid() (string, bool) {
+	for _, p := range s.params {
+		if p[0] == "msid" {
+			return p[1], true
+		}
+	}
+	return "", false
+}
+
+func trackOf(msid string) string {
+	f := strings.Fields(msid)
+	if len(f) < 2 {
+		return ""
+	}
+	return f[1]
+}
+
+// renderSources renders the sources, source groups and msids of an
+// m-section. Only the first track is kept, as browsers take one track per
+// m-section; then sources without msid take the media's only one.
+func renderSources(streams []string, srcs []srcModel, groups [][]string) []string {
+	track := ""
+	for _, v := range streams {
+		if track = trackOf(v); track != "" {
+			break
+		}
+	}
+	if track == "" {
+		for _, s := range srcs {
+			if v, ok := s.msid(); ok {
+				if track = trackOf(v); track != "" {
+					break
+				}
+			}
+		}
+	}
+	keep := func(msid string) bool { return track == "" || trackOf(msid) == "" || trackOf(msid) == track }
+	msids := map[string]bool{}
+	var kstreams []string
+	for _, v := range streams {
+		if keep(v) {
+			msids[v] = true
+			kstreams = append(kstreams, v)
+		}
+	}
+	for i := range srcs {
+		if _, ok := srcs[i].msid(); !ok && len(kstreams) == 1 {
+			srcs[i].params = append(srcs[i].params, [2]string{"msid", kstreams[0]})
+		}
+	}
+	dropped := map[uint32]bool{}
+	var kept []srcModel
+	for _, s := range srcs {
+		if v, ok := s.msid(); ok && !keep(v) {
+			dropped[s.ssrc] = true
+			continue
+		}
+		if v, ok := s.msid(); ok && v != "" {
+			msids[v] = true
+		}
+		kept = append(kept, s)
+	}
+	slices.SortStableFunc(kept, func(a, b srcModel) int { return int(int64(a.ssrc) - int64(b.ssrc)) })
+	var lines []string
+	for _, s := range kept {
+		if len(s.params) == 0 {
+			continue
+		}
+		var ps []string
+		for _, p := range s.params {
+			ps = append(ps, p[0]+":"+p[1])
+		}
+		sort.Strings(ps)
+		lines = append(lines, fmt.Sprintf("  ssrc %d %s", s.ssrc, strings.Join(ps, " | ")))
+	}
+	for _, g := range groups {
+		drop := false
+		for _, v := range g[1:] {
+			n, _ := strconv.ParseUint(v, 10, 32)
+			drop = drop || dropped[uint32(n)]
+		}
+		if !drop {
+			lines = append(lines, "  ssrc-group "+strings.Join(g, " "))
+		}
+	}
+	var ms []string
+	for v := range msids {
+		ms = append(ms, v)
+	}
+	sort.Strings(ms)
+	for _, v := range ms {
+		lines = append(lines, "  msid "+v)
+	}
+	return lines
 }
 
 // modelSDP computes the model of an SDP.
@@ -234,10 +354,8 @@ func modelSDP(sd *sdp.SessionDescription, o modelOpts) model {
 		}
 	}
 	active := map[string]bool{}
-	iceLite := false
-	if _, ok := get(sess, "ice-lite"); ok {
-		iceLite = true
-	}
+	_, iceLite := get(sess, "ice-lite")
+	anyICE := false // ice-lite needs an ICE transport to live in
 	used := map[string]bool{}
 	for i, md := range sd.MediaDescriptions {
 		mid, ok := get(md.Attributes, "mid")
@@ -260,6 +378,7 @@ func modelSDP(sd *sdp.SessionDescription, o modelOpts) model {
 		}
 		active[mid] = true
 		mids = append(mids, mid)
+		secStart := len(lines)
 		lines = append(lines, fmt.Sprintf("media mid=%s kind=%s", mid, md.MediaName.Media))
 		if _, ok := get(md.Attributes, "ice-lite"); ok {
 			iceLite = true
@@ -297,7 +416,15 @@ func modelSDP(sd *sdp.SessionDescription, o modelOpts) model {
 		}
 		ice := ufrag != "" || pwd != "" || len(cands) > 0 || len(fps) > 0
 		_, rtcpMux := get(md.Attributes, "rtcp-mux")
+		addr := ""
+		if md.ConnectionInformation != nil && md.ConnectionInformation.Address != nil {
+			addr = md.ConnectionInformation.Address.Address
+		} else if sd.ConnectionInformation != nil && sd.ConnectionInformation.Address != nil {
+			addr = sd.ConnectionInformation.Address.Address
+		}
+		mapsToICE := ice || isData || addr == "" || addr == "0.0.0.0" || addr == "::"
 		if ice {
+			anyICE = true
 			var optList []string
 			for _, o := range strings.Fields(opts) {
 				if jingle.IsNCName(o) {
@@ -323,7 +450,9 @@ func modelSDP(sd *sdp.SessionDescription, o modelOpts) model {
 			} else if sd.ConnectionInformation != nil && sd.ConnectionInformation.Address != nil {
 				addr = sd.ConnectionInformation.Address.Address
 			}
-			if addr != "" && addr != "0.0.0.0" && addr != "::" && !isData {
+			raw := addr != "" && addr != "0.0.0.0" && addr != "::" && !isData
+			anyICE = anyICE || !raw // the translation writes an empty ICE-UDP transport
+			if raw {
 				lines = append(lines, fmt.Sprintf("  raw rtp %s %d", addr, md.MediaName.Port.Value))
 				if !rtcpMux {
 					port, raddr := md.MediaName.Port.Value+1, addr
@@ -371,7 +500,8 @@ func modelSDP(sd *sdp.SessionDescription, o modelOpts) model {
 			if port == "" {
 				port = "5000" // RFC 8841's default, which the translation signals
 			}
-			lines = append(lines, fmt.Sprintf("  sctp port=%s protocol=%s max-message-size=%s", port, proto, mms))
+			_ = proto // written back as webrtc-datachannel: browsers speak nothing else
+			lines = append(lines, fmt.Sprintf("  sctp port=%s max-message-size=%s", port, mms))
 			continue
 		}
 		// RTP.
@@ -462,7 +592,7 @@ func modelSDP(sd *sdp.SessionDescription, o modelOpts) model {
 				}
 				var ps []string
 				if len(f) > 3 {
-					ps = f[3:]
+					ps = extTokens(f[3:])
 				}
 				s := fbString(f[1], sub, ps)
 				if f[0] == "*" {
@@ -520,7 +650,7 @@ func modelSDP(sd *sdp.SessionDescription, o modelOpts) model {
 			if err != nil || n == 0 {
 				continue
 			}
-			exts = append(exts, fmt.Sprintf("  extmap %d/%s %s", n, d, strings.Join(f[1:], " ")))
+			exts = append(exts, fmt.Sprintf("  extmap %d/%s %s", n, d, strings.Join(append(f[1:2], extTokens(f[2:])...), " ")))
 		}
 		sort.Strings(exts)
 		lines = append(lines, exts...)
@@ -529,7 +659,11 @@ func modelSDP(sd *sdp.SessionDescription, o modelOpts) model {
 			mixed = true
 		}
 		_, rsize := get(md.Attributes, "rtcp-rsize")
-		lines = append(lines, fmt.Sprintf("  extmap-allow-mixed %v rtcp-mux %v rtcp-rsize %v", mixed, rtcpMux, rsize))
+		mux := fmt.Sprint(rtcpMux)
+		if mapsToICE {
+			mux = "always" // browsers require it: the translation adds it
+		}
+		lines = append(lines, fmt.Sprintf("  extmap-allow-mixed %v rtcp-mux %s rtcp-rsize %v", mixed, mux, rsize))
 		for _, bw := range md.Bandwidth {
 			t := bw.Type
 			if bw.Experimental {
@@ -537,30 +671,23 @@ func modelSDP(sd *sdp.SessionDescription, o modelOpts) model {
 			}
 			lines = append(lines, fmt.Sprintf("  bandwidth %s:%d", t, bw.Bandwidth))
 		}
-		msids := map[string]bool{}
-		var mediaMSIDs []string
+		var streams []string
 		for _, v := range all(md.Attributes, "msid") {
-			v = normMSID(v)
-			if v == "" {
-				continue
+			if v = normMSID(v); v != "" {
+				streams = append(streams, v)
 			}
-			msids[v] = true
-			mediaMSIDs = append(mediaMSIDs, v)
 		}
-		type src struct {
-			params []string
-			msid   bool
-		}
-		srcs := map[uint32]*src{}
-		var ssrcOrder []uint32
+		var srcs []srcModel
+		index := map[uint32]int{}
 		for _, v := range all(md.Attributes, "ssrc") {
 			id, rest, _ := strings.Cut(strings.TrimSpace(v), " ")
-			n, _ := strconv.ParseUint(id, 10, 32)
-			s := srcs[uint32(n)]
-			if s == nil {
-				s = &src{}
-				srcs[uint32(n)] = s
-				ssrcOrder = append(ssrcOrder, uint32(n))
+			n64, _ := strconv.ParseUint(id, 10, 32)
+			n := uint32(n64)
+			i, ok := index[n]
+			if !ok {
+				i = len(srcs)
+				index[n] = i
+				srcs = append(srcs, srcModel{ssrc: n})
 			}
 			k, val, _ := strings.Cut(strings.TrimSpace(rest), ":")
 			if k == "" || strings.ContainsAny(k, " \t") {
@@ -568,23 +695,10 @@ func modelSDP(sd *sdp.SessionDescription, o modelOpts) model {
 			}
 			if k == "msid" {
 				val = normMSID(val)
-				msids[val] = true
-				s.msid = true
 			}
-			s.params = append(s.params, k+":"+val)
+			srcs[i].params = append(srcs[i].params, [2]string{k, val})
 		}
-		slices.Sort(ssrcOrder)
-		for _, n := range ssrcOrder {
-			s := srcs[n]
-			if !s.msid && len(mediaMSIDs) == 1 {
-				s.params = append(s.params, "msid:"+mediaMSIDs[0])
-			}
-			if len(s.params) == 0 {
-				continue
-			}
-			sort.Strings(s.params)
-			lines = append(lines, fmt.Sprintf("  ssrc %d %s", n, strings.Join(s.params, " | ")))
-		}
+		var groups [][]string
 		for _, v := range all(md.Attributes, "ssrc-group") {
 			f := strings.Fields(v)
 			if len(f) < 2 {
@@ -594,15 +708,14 @@ func modelSDP(sd *sdp.SessionDescription, o modelOpts) model {
 				n, _ := strconv.ParseUint(f[i], 10, 32)
 				f[i] = strconv.FormatUint(n, 10)
 			}
-			lines = append(lines, "  ssrc-group "+strings.Join(f, " "))
+			groups = append(groups, f)
 		}
-		var ms []string
-		for v := range msids {
-			ms = append(ms, v)
-		}
-		sort.Strings(ms)
-		for _, v := range ms {
-			lines = append(lines, "  msid "+v)
+		lines = append(lines, renderSources(streams, srcs, groups)...)
+		if ncodecs == 0 {
+			// An m= line needs a payload type: such a section has no content.
+			lines = lines[:secStart]
+			mids = mids[:len(mids)-1]
+			delete(active, mid)
 		}
 	}
 	for _, v := range []string{"group"} {
@@ -625,7 +738,7 @@ func modelSDP(sd *sdp.SessionDescription, o modelOpts) model {
 	if v, ok := last(sess, "msid-semantic"); ok && len(strings.Fields(v)) > 0 {
 		lines = append(lines, "msid-semantic "+strings.Join(strings.Fields(v), " "))
 	}
-	if iceLite {
+	if iceLite && anyICE {
 		lines = append(lines, "ice-lite")
 	}
 	return o.finish(lines, mids)
@@ -664,10 +777,15 @@ func modelJingle(j *jingle.Jingle, o modelOpts) model {
 		kind := "application"
 		if !isData {
 			kind = c.Description.Media
+			if kind != "audio" && kind != "video" {
+				continue
+			}
 		}
+		mid := o.midOf(c.Name)
 		active[c.Name] = true
-		mids = append(mids, c.Name)
-		lines = append(lines, fmt.Sprintf("media mid=%s kind=%s", c.Name, kind))
+		mids = append(mids, mid)
+		secStart := len(lines)
+		lines = append(lines, fmt.Sprintf("media mid=%s kind=%s", mid, kind))
 		dtls := false
 		if c.Transport != nil {
 			iceLite = iceLite || c.Transport.ICELite
@@ -715,11 +833,7 @@ func modelJingle(j *jingle.Jingle, o modelOpts) model {
 			if s.MaxMessageSize != 0 {
 				mms = strconv.FormatUint(s.MaxMessageSize, 10)
 			}
-			proto := s.Protocol
-			if proto == "" {
-				proto = "webrtc-datachannel"
-			}
-			lines = append(lines, fmt.Sprintf("  sctp port=%d protocol=%s max-message-size=%s", s.Number, proto, mms))
+			lines = append(lines, fmt.Sprintf("  sctp port=%d max-message-size=%s", s.Number, mms))
 			continue
 		}
 		d := c.Description
@@ -728,7 +842,7 @@ func modelJingle(j *jingle.Jingle, o modelOpts) model {
 			fb = fb || len(p.Feedback) > 0
 		}
 		lines = append(lines, "  proto "+o.profile(d.Profile, dtls, fb), "  direction "+dirFor(c.Senders))
-		ptime, maxptime := uint32(0), d.MaxPTime
+		ptime, maxptime, ncodecs := uint32(0), d.MaxPTime, 0
 		for _, p := range d.PayloadTypes {
 			cm := codecModel{pt: p.ID, name: p.Name, clock: p.ClockRate, channels: max(p.Channels, 1), params: paramStrings(p.Parameters)}
 			if name, clock, ok := staticCodec(p.ID); ok {
@@ -752,6 +866,7 @@ func modelJingle(j *jingle.Jingle, o modelOpts) model {
 				cm.fb = append(cm.fb, fbString(f.Type, f.Subtype, paramStrings2(f.Parameters)))
 			}
 			lines = append(lines, cm.String())
+			ncodecs++
 			if ptime == 0 {
 				ptime = p.PTime
 			}
@@ -782,62 +897,52 @@ func modelJingle(j *jingle.Jingle, o modelOpts) model {
 		}
 		sort.Strings(exts)
 		lines = append(lines, exts...)
-		mux := d.RTCPMux || (c.Transport != nil && c.Transport.RTCPMux)
-		lines = append(lines, fmt.Sprintf("  extmap-allow-mixed %v rtcp-mux %v rtcp-rsize %v", d.ExtmapAllowMixed, mux, d.RTCPReducedSize))
+		mux := fmt.Sprint(d.RTCPMux || (c.Transport != nil && c.Transport.RTCPMux))
+		if c.RawUDP == nil || c.Transport != nil {
+			mux = "always" // browsers require it: the translation adds it
+		}
+		lines = append(lines, fmt.Sprintf("  extmap-allow-mixed %v rtcp-mux %s rtcp-rsize %v", d.ExtmapAllowMixed, mux, d.RTCPReducedSize))
 		for _, bw := range d.Bandwidths {
 			lines = append(lines, fmt.Sprintf("  bandwidth %s:%d", bw.Type, bw.Value))
 		}
-		msids := map[string]bool{}
 		var streams []string
 		for _, s := range d.Streams {
-			v := normMSID(s.ID + " " + s.Track)
-			msids[v] = true
-			streams = append(streams, v)
+			if v := normMSID(s.ID + " " + s.Track); v != "" {
+				streams = append(streams, v)
+			}
 		}
-		srcs := slices.Clone(d.Sources)
-		slices.SortStableFunc(srcs, func(a, b jingle.Source) int { return int(int64(a.SSRC) - int64(b.SSRC)) })
-		for _, s := range srcs {
-			var ps []string
-			hasMSID := false
+		var srcs []srcModel
+		for _, s := range d.Sources {
+			sm := srcModel{ssrc: s.SSRC}
 			for _, p := range s.Parameters {
 				v := p.Value
 				if p.Name == "msid" {
 					v = normMSID(v)
-					msids[v] = true
-					hasMSID = true
 				}
-				ps = append(ps, p.Name+":"+v)
+				sm.params = append(sm.params, [2]string{p.Name, v})
 			}
-			if !hasMSID && len(streams) == 1 {
-				ps = append(ps, "msid:"+streams[0])
-			}
-			if len(ps) == 0 {
-				continue
-			}
-			sort.Strings(ps)
-			lines = append(lines, fmt.Sprintf("  ssrc %d %s", s.SSRC, strings.Join(ps, " | ")))
+			srcs = append(srcs, sm)
 		}
+		var groups [][]string
 		for _, g := range d.SourceGroups {
-			s := "  ssrc-group " + g.Semantics
+			f := []string{g.Semantics}
 			for _, n := range g.SSRCs {
-				s += " " + strconv.FormatUint(uint64(n), 10)
+				f = append(f, strconv.FormatUint(uint64(n), 10))
 			}
-			lines = append(lines, s)
+			groups = append(groups, f)
 		}
-		var ms []string
-		for v := range msids {
-			ms = append(ms, v)
-		}
-		sort.Strings(ms)
-		for _, v := range ms {
-			lines = append(lines, "  msid "+v)
+		lines = append(lines, renderSources(streams, srcs, groups)...)
+		if ncodecs == 0 {
+			lines = lines[:secStart]
+			mids = mids[:len(mids)-1]
+			delete(active, c.Name)
 		}
 	}
 	for _, g := range j.Groups {
 		var keep []string
 		for _, m := range g.Contents {
 			if active[m] {
-				keep = append(keep, m)
+				keep = append(keep, o.midOf(m))
 			}
 		}
 		if len(keep) > 0 {
@@ -851,6 +956,19 @@ func modelJingle(j *jingle.Jingle, o modelOpts) model {
 		lines = append(lines, "ice-lite")
 	}
 	return o.finish(lines, mids)
+}
+
+// extTokens normalises the extension attributes of a=extmap and a=rtcp-fb:
+// "k=" is "k".
+func extTokens(f []string) []string {
+	out := make([]string, len(f))
+	for i, t := range f {
+		if k, v, ok := strings.Cut(t, "="); ok && k != "" && v == "" {
+			t = k
+		}
+		out[i] = t
+	}
+	return out
 }
 
 // paramStrings2 renders extmap and rtcp-fb parameters as in SDP.

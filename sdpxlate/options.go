@@ -69,12 +69,15 @@ type ToJingleOptions struct {
 	SID       string
 	Initiator string
 	Responder string
-	// Creators overrides the creator of contents by mid. Without an entry,
-	// contents of a content-add are created by Role and all others by the
-	// initiator.
+	// Creators overrides the creator of contents by content name. Without
+	// an entry, contents of a content-add are created by Role and all others
+	// by the initiator.
 	Creators map[string]jingle.Role
 	// MDNS is the policy for .local host candidates.
 	MDNS MDNSPolicy
+	// Names maps a=mid values to content names, undoing the renaming of
+	// ToSDPOptions.Mids or SDPMids. Mids without an entry are the names.
+	Names map[string]string
 	// OnLoss, if not nil, is called for every item that is dropped.
 	OnLoss func(Loss)
 }
@@ -122,6 +125,9 @@ type ToSDPOptions struct {
 	SessionVersion uint64
 	// MDNS is the policy for .local host candidates.
 	MDNS MDNSPolicy
+	// Mids maps content names to the a=mid to use. A content without an
+	// entry keeps its name, unless browsers would refuse it (see SDPMids).
+	Mids map[string]string
 	// OnLoss, if not nil, is called for every item that is dropped.
 	OnLoss func(Loss)
 }

@@ -46,7 +46,8 @@ func Diff(old, cur *sdp.SessionDescription, opts ToJingleOptions) ([]*jingle.Jin
 	remove := header(jingle.ActionContentRemove)
 	for _, mid := range oldOrder {
 		if _, ok := curSec[mid]; !ok {
-			remove.Contents = append(remove.Contents, jingle.Content{Creator: creator(mid), Name: mid})
+			name := nameOf(mid, opts.Names)
+			remove.Contents = append(remove.Contents, jingle.Content{Creator: creator(name), Name: name})
 		}
 	}
 	if len(remove.Contents) > 0 {
@@ -64,14 +65,15 @@ func Diff(old, cur *sdp.SessionDescription, opts ToJingleOptions) ([]*jingle.Jin
 	add := header(jingle.ActionContentAdd)
 	var restart []string
 	for _, mid := range curOrder {
-		c := full.Content(mid)
+		name := nameOf(mid, opts.Names)
+		c := full.Content(name)
 		if c == nil {
 			continue
 		}
 		o, existed := oldSec[mid]
 		if !existed {
 			cc := *c
-			if r, ok := opts.Creators[mid]; ok && r != jingle.RoleUnknown {
+			if r, ok := opts.Creators[name]; ok && r != jingle.RoleUnknown {
 				cc.Creator = r
 			} else {
 				cc.Creator = opts.Role
@@ -81,10 +83,10 @@ func Diff(old, cur *sdp.SessionDescription, opts ToJingleOptions) ([]*jingle.Jin
 		}
 		n := curSec[mid]
 		if c.Description != nil && effectiveDirection(old, o) != effectiveDirection(cur, n) {
-			modify.Contents = append(modify.Contents, jingle.Content{Creator: creator(mid), Name: mid, Senders: c.Senders})
+			modify.Contents = append(modify.Contents, jingle.Content{Creator: creator(name), Name: name, Senders: c.Senders})
 		}
 		if c.Description != nil && codecKey(o) != codecKey(n) {
-			info.Contents = append(info.Contents, jingle.Content{Creator: creator(mid), Name: mid, Description: c.Description})
+			info.Contents = append(info.Contents, jingle.Content{Creator: creator(name), Name: name, Description: c.Description})
 		}
 		ou, op := credentials(old, mid)
 		nu, np := credentials(cur, mid)
@@ -111,7 +113,7 @@ func Diff(old, cur *sdp.SessionDescription, opts ToJingleOptions) ([]*jingle.Jin
 	if len(restart) > 0 {
 		ti, err := SDPToTransportInfo(cur, restart, TransportInfoOptions{
 			SID: opts.SID, Initiator: opts.Initiator, Responder: opts.Responder,
-			Creators: opts.Creators, MDNS: opts.MDNS, OnLoss: opts.OnLoss,
+			Creators: opts.Creators, Names: opts.Names, MDNS: opts.MDNS, OnLoss: opts.OnLoss,
 		})
 		if err != nil {
 			return nil, err
@@ -194,8 +196,9 @@ func Apply(remote *sdp.SessionDescription, j *jingle.Jingle, opts ToSDPOptions) 
 	}
 	sd := cloneSDP(remote)
 	find := func(name string) (*sdp.MediaDescription, error) {
+		want := midOf(name, opts.Mids)
 		for _, md := range sd.MediaDescriptions {
-			if mid, _ := firstAttr(md.Attributes, "mid"); mid == name {
+			if mid, _ := firstAttr(md.Attributes, "mid"); mid == want {
 				return md, nil
 			}
 		}
@@ -203,15 +206,20 @@ func Apply(remote *sdp.SessionDescription, j *jingle.Jingle, opts ToSDPOptions) 
 	}
 	switch j.Action {
 	case jingle.ActionContentAdd, jingle.ActionContentAccept:
-		part, err := JingleToSDP(j, ToSDPOptions{Role: role, Type: opts.Type, MDNS: opts.MDNS, OnLoss: opts.OnLoss})
+		part, err := JingleToSDP(j, ToSDPOptions{Role: role, Type: opts.Type, MDNS: opts.MDNS, Mids: opts.Mids, OnLoss: opts.OnLoss})
 		if err != nil {
 			return nil, err
 		}
 		for _, md := range part.MediaDescriptions {
 			mid, _ := firstAttr(md.Attributes, "mid")
-			if old, err := find(mid); err == nil {
-				*old = *md
-			} else {
+			replaced := false
+			for i, old := range sd.MediaDescriptions {
+				if m, _ := firstAttr(old.Attributes, "mid"); m == mid {
+					sd.MediaDescriptions[i] = md
+					replaced = true
+				}
+			}
+			if !replaced {
 				sd.MediaDescriptions = append(sd.MediaDescriptions, md)
 			}
 			joinBundle(sd, mid)
@@ -227,7 +235,7 @@ func Apply(remote *sdp.SessionDescription, j *jingle.Jingle, opts ToSDPOptions) 
 			}
 			md.MediaName.Port.Value = 0
 			md.Attributes = slices.DeleteFunc(md.Attributes, func(a sdp.Attribute) bool { return a.Key == "bundle-only" })
-			leaveGroups(sd, c.Name)
+			leaveGroups(sd, midOf(c.Name, opts.Mids))
 		}
 	case jingle.ActionContentModify:
 		for _, c := range j.Contents {
@@ -247,7 +255,7 @@ func Apply(remote *sdp.SessionDescription, j *jingle.Jingle, opts ToSDPOptions) 
 				continue
 			}
 			tmp := &jingle.Jingle{Action: jingle.ActionSessionInitiate, Contents: []jingle.Content{{Name: c.Name, Senders: c.Senders, Description: c.Description}}}
-			part, err := JingleToSDP(tmp, ToSDPOptions{Role: role, OnLoss: opts.OnLoss})
+			part, err := JingleToSDP(tmp, ToSDPOptions{Role: role, Mids: opts.Mids, OnLoss: opts.OnLoss})
 			if err != nil {
 				return nil, err
 			}

@@ -81,11 +81,11 @@ func (t *toJingle) run() (*jingle.Jingle, error) {
 	t.used = map[string]bool{}
 	names := make([]string, len(t.sd.MediaDescriptions))
 	for i, md := range t.sd.MediaDescriptions {
-		name, err := t.contentName(md, i)
+		mid, err := t.contentName(md, i)
 		if err != nil {
 			return nil, err
 		}
-		names[i] = name
+		names[i] = nameOf(mid, t.opts.Names)
 	}
 	kept := map[string]bool{}
 	for i, md := range t.sd.MediaDescriptions {
@@ -112,8 +112,8 @@ func (t *toJingle) run() (*jingle.Jingle, error) {
 		}
 		g := jingle.Group{Semantics: f[0]}
 		for _, mid := range f[1:] {
-			if kept[mid] {
-				g.Contents = append(g.Contents, mid)
+			if name := nameOf(mid, t.opts.Names); kept[name] {
+				g.Contents = append(g.Contents, name)
 			} else {
 				t.loss("session", "mid "+mid+" of "+attrString(a), "no such active m-section")
 			}
@@ -265,6 +265,10 @@ func (t *toJingle) media(md *sdp.MediaDescription, index int, name string) (*jin
 	if err != nil {
 		return nil, err
 	}
+	if len(desc.PayloadTypes) == 0 {
+		t.loss(where, "m="+kind, "no usable payload type")
+		return nil, nil
+	}
 	c.Description = desc
 	return c, nil
 }
@@ -383,7 +387,7 @@ func (t *toJingle) transport(md *sdp.MediaDescription, where, name string) (*jin
 // isUnspecified reports whether addr is no address: empty, 0.0.0.0 or ::.
 func isUnspecified(addr string) bool {
 	switch addr {
-	case "", "0.0.0.0", "::", "IP4", "IP6":
+	case "", "0.0.0.0", "::":
 		return true
 	}
 	return false
@@ -449,7 +453,7 @@ func (t *toJingle) data(md *sdp.MediaDescription, c *jingle.Content, where strin
 		if c.RawUDP != nil {
 			t.loss(where, "connection address", "XEP-0343 data channels run over ICE-UDP; a plain address has no place")
 		}
-		c.Transport = &jingle.Transport{}
+		c.Transport = &jingle.Transport{ICELite: t.sess.iceLite}
 		c.RawUDP = nil
 	}
 	c.Transport.SCTPMap = sm
@@ -618,7 +622,7 @@ func (t *toJingle) rtp(md *sdp.MediaDescription, where, proto string) (*jingle.D
 			}
 			desc.SourceGroups = append(desc.SourceGroups, g)
 		case "crypto":
-			t.loss(where, "a=crypto:"+firstField(a.Value), "SDES keys are not carried: browsers only accept DTLS-SRTP")
+			t.loss(where, "a=crypto:"+cryptoHead(a.Value), "SDES keys are not carried: browsers only accept DTLS-SRTP")
 		case "rtcp":
 			// a=rtcp is the RTCP port of the default candidate; ICE
 			// candidates of component 2 carry it, Raw UDP has component 2.
@@ -661,6 +665,10 @@ func (t *toJingle) rtp(md *sdp.MediaDescription, where, proto string) (*jingle.D
 	}
 	if len(msids) > 0 {
 		desc.Streams = msids
+	}
+	// Unified Plan has one track per m-section (see JingleToSDP).
+	desc = oneTrack(desc, func(what, why string) { t.loss(where, what, why) })
+	if msids := desc.Streams; len(msids) > 0 {
 		// XEP-0339 readers (Conversations) only look at the source
 		// parameters: give every source the media-level msid it lacks.
 		if len(msids) == 1 {
@@ -678,7 +686,8 @@ func (t *toJingle) rtp(md *sdp.MediaDescription, where, proto string) (*jingle.D
 	return desc, nil
 }
 
-func firstField(s string) string {
+// cryptoHead returns the tag and suite of an a=crypto value, never the key.
+func cryptoHead(s string) string {
 	f := strings.Fields(s)
 	if len(f) == 0 {
 		return ""

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jinglegate/jinglegate/jingle"
 	"github.com/pion/sdp/v3"
@@ -62,6 +63,11 @@ type toSDP struct {
 	unsupportedApp, unsupportedTransport string
 }
 
+// mid returns the a=mid of the content called name.
+func (t *toSDP) mid(name string) string {
+	return midOf(name, t.opts.Mids)
+}
+
 func (t *toSDP) loss(where, what, why string) {
 	if t.opts.OnLoss != nil {
 		t.opts.OnLoss(Loss{Where: where, What: what, Why: why})
@@ -91,7 +97,8 @@ func (t *toSDP) run() (*sdp.SessionDescription, error) {
 		sd.Origin.SessionVersion = 2
 	}
 
-	names := map[string]bool{}
+	names := map[string]bool{} // mids of the active m-sections
+	seen := map[string]bool{}  // content names
 	allMixed, rtpCount, iceLite, cryptex := true, 0, false, false
 	var sections []*sdp.MediaDescription
 	var mids []string
@@ -104,12 +111,17 @@ func (t *toSDP) run() (*sdp.SessionDescription, error) {
 		if md == nil {
 			continue
 		}
-		if names[c.Name] {
+		if seen[c.Name] {
 			return nil, fmt.Errorf("%w: content %d: duplicate name %q", ErrInvalidContent, i+1, c.Name)
 		}
-		names[c.Name] = true
+		seen[c.Name] = true
+		mid := t.mid(c.Name)
+		if names[mid] {
+			return nil, fmt.Errorf("%w: content %d: %q and another content map to a=mid:%s (set ToSDPOptions.Mids)", ErrInvalidContent, i+1, c.Name, mid)
+		}
+		names[mid] = true
 		sections = append(sections, md)
-		mids = append(mids, c.Name)
+		mids = append(mids, mid)
 		if c.Description != nil {
 			rtpCount++
 			allMixed = allMixed && c.Description.ExtmapAllowMixed
@@ -153,8 +165,8 @@ func (t *toSDP) run() (*sdp.SessionDescription, error) {
 		v := g.Semantics
 		n := 0
 		for _, c := range g.Contents {
-			if names[c] {
-				v += " " + c
+			if names[t.mid(c)] {
+				v += " " + t.mid(c)
 				n++
 			} else {
 				t.loss("session", fmt.Sprintf("content %q of group %s", c, g.Semantics), "no such m-section")
@@ -180,12 +192,44 @@ func (t *toSDP) run() (*sdp.SessionDescription, error) {
 	if cryptex {
 		sd.Attributes = append(sd.Attributes, sdp.NewPropertyAttribute("cryptex"))
 	}
+	sd.Attributes = t.sanitize(sd.Attributes, "session")
+	for i, md := range sd.MediaDescriptions {
+		md.Attributes = t.sanitize(md.Attributes, fmt.Sprintf("m-section %d", i+1))
+	}
 	return sd, nil
+}
+
+// sanitize drops the attributes whose value SDP cannot hold: Jingle values
+// may contain characters (line breaks, controls) that would break the line.
+func (t *toSDP) sanitize(attrs []sdp.Attribute, where string) []sdp.Attribute {
+	out := attrs[:0]
+	for _, a := range attrs {
+		if !sdpSafe(a.Key) || !sdpSafe(a.Value) {
+			t.loss(where, "a="+strconv.QuoteToASCII(a.Key+":"+a.Value), "contains characters an SDP line cannot hold")
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// sdpSafe reports whether s can be (part of) an SDP line.
+func sdpSafe(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < ' ' || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // align orders the answer's m-sections like the offer's and rejects the
 // offered m-sections that the answer has no content for.
 func (t *toSDP) align(sections []*sdp.MediaDescription, mids []string) ([]*sdp.MediaDescription, []string, error) {
+	// mids are already a=mid values here.
 	byMid := map[string]*sdp.MediaDescription{}
 	for i, m := range mids {
 		byMid[m] = sections[i]
@@ -236,8 +280,8 @@ func (t *toSDP) align(sections []*sdp.MediaDescription, mids []string) ([]*sdp.M
 
 func (t *toSDP) content(c *jingle.Content, i int) (*sdp.MediaDescription, error) {
 	where := fmt.Sprintf("content %q", c.Name)
-	if !isToken(c.Name) {
-		return nil, fmt.Errorf("%w: content %d: name %q cannot be an SDP a=mid", ErrInvalidContent, i+1, c.Name)
+	if c.Name == "" {
+		return nil, fmt.Errorf("%w: content %d has no name", ErrInvalidContent, i+1)
 	}
 	isData := c.Description == nil && c.UnknownDescription == "" && c.Transport != nil && c.Transport.SCTPMap != nil
 	switch {
@@ -269,8 +313,12 @@ func (t *toSDP) content(c *jingle.Content, i int) (*sdp.MediaDescription, error)
 		md.MediaName.Protos = []string{"UDP", "DTLS", "SCTP"}
 		md.MediaName.Formats = []string{"webrtc-datachannel"}
 	} else {
-		if !isToken(c.Description.Media) {
-			return nil, fmt.Errorf("%w: %s: media %q", ErrInvalidContent, where, c.Description.Media)
+		if m := c.Description.Media; m != "audio" && m != "video" {
+			if m == "" {
+				return nil, fmt.Errorf("%w: %s: description without media", ErrInvalidContent, where)
+			}
+			t.loss(where, "media "+strconv.Quote(m), "only audio and video are RTP media for browsers")
+			return nil, nil
 		}
 		md.MediaName.Media = c.Description.Media
 		md.MediaName.Protos = strings.Split(t.profile(c, where), "/")
@@ -279,6 +327,10 @@ func (t *toSDP) content(c *jingle.Content, i int) (*sdp.MediaDescription, error)
 				continue
 			}
 			md.MediaName.Formats = append(md.MediaName.Formats, strconv.Itoa(int(p.ID)))
+		}
+		if len(md.MediaName.Formats) == 0 {
+			t.loss(where, "description", "no usable payload type, and an m= line needs one")
+			return nil, nil
 		}
 		for _, bw := range c.Description.Bandwidths {
 			if !isToken(bw.Type) {
@@ -344,8 +396,23 @@ func (t *toSDP) content(c *jingle.Content, i int) (*sdp.MediaDescription, error)
 		if tr.RemoteCandidate != nil {
 			t.loss(where, "remote-candidate", "JSEP has no in-use candidate attribute")
 		}
+		// Not losses, but what browsers will refuse: say so while the
+		// translation still knows where.
+		if len(tr.Fingerprints) == 0 {
+			t.loss(where, "DTLS fingerprint", "missing: browsers refuse media without DTLS-SRTP")
+		}
+		if n := len(tr.Pwd); tr.Pwd != "" && (n < 22 || n > 256) {
+			t.loss(where, "ice-pwd", fmt.Sprintf("%d characters: RFC 8839 and browsers want 22 to 256", n))
+		}
+		if n := len(tr.Ufrag); tr.Ufrag != "" && (n < 4 || n > 256) {
+			t.loss(where, "ice-ufrag", fmt.Sprintf("%d characters: RFC 8839 and browsers want 4 to 256", n))
+		}
 	}
-	add("mid", c.Name)
+	mid := t.mid(c.Name)
+	if mid != c.Name {
+		t.loss(where, "content name as a=mid", fmt.Sprintf("browsers take at most %d token characters: a=mid:%s is used (see SDPMids)", MaxMidLength, mid))
+	}
+	add("mid", mid)
 	if isData {
 		sm := c.Transport.SCTPMap
 		if sm.Protocol != "" && sm.Protocol != "webrtc-datachannel" {
@@ -445,8 +512,79 @@ func connection(ip string) *sdp.ConnectionInformation {
 	return &sdp.ConnectionInformation{NetworkType: "IN", AddressType: typ, Address: &sdp.Address{Address: ip}}
 }
 
+// msidTrack returns the track (appdata) part of an msid value.
+func msidTrack(v string) string {
+	f := strings.Fields(v)
+	if len(f) < 2 {
+		return ""
+	}
+	return f[1]
+}
+
+// oneTrack keeps what Unified Plan allows in one m-section: the streams and
+// sources of the first track. Jitsi puts every participant's sources in one
+// content; libwebrtc refuses that ("Two different track IDs in msid
+// attribute in one m= section"), so the others are dropped and reported.
+func (t *toSDP) oneTrack(d *jingle.Description, where string) *jingle.Description {
+	return oneTrack(d, func(what, why string) { t.loss(where, what, why) })
+}
+
+// oneTrack returns d with the streams and sources of its first track only
+// (d itself if there is nothing to drop), reporting what it drops.
+func oneTrack(d *jingle.Description, loss func(what, why string)) *jingle.Description {
+	track := ""
+	for _, s := range d.Streams {
+		if track = msidTrack(s.ID + " " + s.Track); track != "" {
+			break
+		}
+	}
+	if track == "" {
+		for _, s := range d.Sources {
+			if v, ok := s.Param("msid"); ok {
+				if track = msidTrack(v); track != "" {
+					break
+				}
+			}
+		}
+	}
+	if track == "" {
+		return d
+	}
+	out := *d
+	out.Streams = nil
+	for _, s := range d.Streams {
+		if tr := msidTrack(s.ID + " " + s.Track); tr == "" || tr == track {
+			out.Streams = append(out.Streams, s)
+		} else {
+			loss("stream "+s.ID+" "+s.Track, "a second track: browsers take one per m-section")
+		}
+	}
+	out.Sources = nil
+	dropped := map[uint32]bool{}
+	for _, s := range d.Sources {
+		if v, ok := s.Param("msid"); ok && msidTrack(v) != "" && msidTrack(v) != track {
+			dropped[s.SSRC] = true
+			loss(fmt.Sprintf("source %d of track %s", s.SSRC, msidTrack(v)), "a second track: browsers take one per m-section")
+			continue
+		}
+		out.Sources = append(out.Sources, s)
+	}
+	if len(dropped) == 0 {
+		return &out
+	}
+	out.SourceGroups = nil
+	for _, g := range d.SourceGroups {
+		if slices.ContainsFunc(g.SSRCs, func(n uint32) bool { return dropped[n] }) {
+			loss("ssrc-group "+g.Semantics, "refers to a dropped source")
+			continue
+		}
+		out.SourceGroups = append(out.SourceGroups, g)
+	}
+	return &out
+}
+
 func (t *toSDP) rtp(md *sdp.MediaDescription, c *jingle.Content, where string) error {
-	d := c.Description
+	d := t.oneTrack(c.Description, where)
 	add := func(k, v string) { md.Attributes = append(md.Attributes, sdp.NewAttribute(k, v)) }
 	flag := func(k string) { md.Attributes = append(md.Attributes, sdp.NewPropertyAttribute(k)) }
 
@@ -498,8 +636,15 @@ func (t *toSDP) rtp(md *sdp.MediaDescription, c *jingle.Content, where string) e
 			}
 		}
 	}
-	if d.RTCPMux || (c.Transport != nil && c.Transport.RTCPMux) {
+	switch {
+	case d.RTCPMux || (c.Transport != nil && c.Transport.RTCPMux):
 		flag("rtcp-mux")
+	case c.RawUDP == nil:
+		// Browsers require RTCP multiplexing (rtcpMuxPolicy "require"); a
+		// Jingle peer that cannot mux still gets RTP, and the browser would
+		// refuse the whole description otherwise.
+		flag("rtcp-mux")
+		t.loss(where, "rtcp-mux", "added: browsers require RTCP multiplexing")
 	}
 	if d.RTCPReducedSize {
 		flag("rtcp-rsize")

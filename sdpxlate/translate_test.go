@@ -425,3 +425,74 @@ func TestParseSDPLeniency(t *testing.T) {
 		}
 	}
 }
+
+// TestMids: content names browsers refuse as a=mid get short mids, and the
+// way back restores the names.
+func TestMids(t *testing.T) {
+	long := "this-is-the-audio-content"
+	j := &jingle.Jingle{Action: jingle.ActionSessionInitiate, Contents: []jingle.Content{{Name: long, Description: pcmu(),
+		Transport: &jingle.Transport{Ufrag: "uuuu", Pwd: "pppppppppppppppppppppp", Fingerprints: []jingle.Fingerprint{{Hash: "sha-256", Value: "AA"}},
+			Candidates: []jingle.Candidate{{Component: 1, Foundation: "1", IP: "192.0.2.1", Port: 9, Priority: 1, Protocol: "udp", Type: "host"}}}},
+		{Name: "video", Description: &jingle.Description{Media: "video", PayloadTypes: []jingle.PayloadType{{ID: 96, Name: "VP8", ClockRate: 90000}}}}},
+		Groups: []jingle.Group{{Semantics: "BUNDLE", Contents: []string{long, "video"}}}}
+	mids := sdpxlate.SDPMids(j)
+	mid := mids[long]
+	if len(mids) != 1 || mid == "" || len(mid) > sdpxlate.MaxMidLength {
+		t.Fatalf("SDPMids = %v", mids)
+	}
+	sd, losses := toSDP(t, j, sdpxlate.ToSDPOptions{})
+	if got := attrs(sd.MediaDescriptions[0], "mid"); len(got) != 1 || got[0] != mid || !hasLoss(losses, "a=mid") {
+		t.Errorf("a=mid %v, losses %v", got, losses)
+	}
+	if g, _ := sd.Attribute("group"); g != "BUNDLE "+mid+" video" {
+		t.Errorf("group %q", g)
+	}
+	back, err := sdpxlate.SDPToJingle(sd, sdpxlate.ToJingleOptions{Names: sdpxlate.Invert(mids)})
+	if err != nil || back.Contents[0].Name != long || back.Groups[0].Contents[0] != long {
+		t.Errorf("names not restored: %+v %v", back, err)
+	}
+	cands, _ := sdpxlate.JingleCandidatesToSDP(j, sdpxlate.ToSDPOptions{})
+	if len(cands) != 1 || cands[0].SDPMid != mid {
+		t.Errorf("candidate mid: %+v", cands)
+	}
+	ti, err := sdpxlate.CandidatesToTransportInfo(cands, sdpxlate.TransportInfoOptions{Names: sdpxlate.Invert(mids)})
+	if err != nil || ti.Contents[0].Name != long {
+		t.Errorf("transport-info name: %+v %v", ti, err)
+	}
+	// Callers can choose the mids.
+	sd, _ = toSDP(t, j, sdpxlate.ToSDPOptions{Mids: map[string]string{long: "audio"}})
+	if got := attrs(sd.MediaDescriptions[0], "mid"); got[0] != "audio" {
+		t.Errorf("Mids option: %v", got)
+	}
+}
+
+// TestBrowserRequirements: what libwebrtc refuses is fixed or reported.
+func TestBrowserRequirements(t *testing.T) {
+	track := func(ssrc uint32, msid string) jingle.Source {
+		return jingle.Source{SSRC: ssrc, Parameters: []jingle.Parameter{{Name: "cname", Value: "c"}, {Name: "msid", Value: msid}}}
+	}
+	j := &jingle.Jingle{Contents: []jingle.Content{{Name: "v", Description: &jingle.Description{Media: "video",
+		PayloadTypes: []jingle.PayloadType{{ID: 96, Name: "VP8", ClockRate: 90000}},
+		Sources:      []jingle.Source{track(1, "s a"), track(2, "s a"), track(3, "t b"), track(4, "t b")},
+		SourceGroups: []jingle.SourceGroup{{Semantics: "FID", SSRCs: []uint32{1, 2}}, {Semantics: "FID", SSRCs: []uint32{3, 4}}}},
+		Transport: &jingle.Transport{Ufrag: "u", Pwd: "short"}}, {Name: "empty", Description: &jingle.Description{Media: "audio"}}}}
+	sd, losses := toSDP(t, j, sdpxlate.ToSDPOptions{})
+	if len(sd.MediaDescriptions) != 1 {
+		t.Fatalf("the description without payload types made an m= line")
+	}
+	md := sd.MediaDescriptions[0]
+	if len(attrs(md, "rtcp-mux")) != 1 || !hasLoss(losses, "rtcp-mux") {
+		t.Error("rtcp-mux not added")
+	}
+	if m := attrs(md, "msid"); len(m) != 1 || m[0] != "s a" {
+		t.Errorf("a=msid %v", m)
+	}
+	if g := attrs(md, "ssrc-group"); len(g) != 1 || g[0] != "FID 1 2" {
+		t.Errorf("groups %v", g)
+	}
+	for _, what := range []string{"source 3", "source 4", "ssrc-group FID", "DTLS fingerprint", "ice-pwd", "ice-ufrag", "description"} {
+		if !hasLoss(losses, what) {
+			t.Errorf("no report for %s: %v", what, losses)
+		}
+	}
+}

@@ -34,6 +34,9 @@ type TransportInfoOptions struct {
 	// Creators gives the creator of contents by name; without an entry the
 	// creator is the initiator.
 	Creators map[string]jingle.Role
+	// Names maps a=mid values to content names (see SDPMids); mids without
+	// an entry are the names.
+	Names map[string]string
 	// Local is the local description the candidates belong to. It supplies
 	// the mid for candidates that only have an m-line index, and the ICE
 	// ufrag and pwd that XEP-0176 puts on every transport.
@@ -103,9 +106,10 @@ func CandidatesToTransportInfo(cands []ICECandidate, opts TransportInfoOptions) 
 			k = len(j.Contents)
 			index[mid] = k
 			ufrag, pwd := credentials(opts.Local, mid)
+			name := nameOf(mid, opts.Names)
 			j.Contents = append(j.Contents, jingle.Content{
-				Creator:   opts.creator(mid),
-				Name:      mid,
+				Creator:   opts.creator(name),
+				Name:      name,
 				Transport: &jingle.Transport{Ufrag: ufrag, Pwd: pwd},
 			})
 		}
@@ -132,7 +136,7 @@ func CandidatesToTransportInfo(cands []ICECandidate, opts TransportInfoOptions) 
 		if ufrag != "" && c.UsernameFragment == "" {
 			tr.Ufrag = ufrag
 		}
-		cand.ID = candidateID(mid, cand)
+		cand.ID = candidateID(j.Contents[k].Name, cand)
 		tr.Candidates = append(tr.Candidates, cand)
 	}
 	empty := true
@@ -158,15 +162,18 @@ func CandidateToJingle(candidateLine, mid string, opts TransportInfoOptions) (*j
 
 // JingleCandidatesToSDP returns the candidates of every ICE-UDP transport of
 // j (a transport-info, or a session-initiate/accept with candidates) in the
-// form browsers take in addIceCandidate. A transport with
-// <gathering-complete/> adds an end-of-candidates entry (empty Candidate).
-// UsernameFragment is the transport's ufrag: compare it with the remote
-// description to detect an ICE restart (see ICERestarts). Candidates that
-// cannot be written are reported to onLoss (which may be nil) and skipped.
-func JingleCandidatesToSDP(j *jingle.Jingle, mdns MDNSPolicy, onLoss func(Loss)) ([]ICECandidate, error) {
+// form browsers take in addIceCandidate, with SDPMid following opts.Mids
+// (see SDPMids). A transport with <gathering-complete/> adds an
+// end-of-candidates entry (empty Candidate). UsernameFragment is the
+// transport's ufrag: compare it with the remote description to detect an
+// ICE restart (see ICERestarts). Candidates that cannot be written are
+// reported to opts.OnLoss and skipped; opts.MDNS applies. The other
+// options are unused.
+func JingleCandidatesToSDP(j *jingle.Jingle, opts ToSDPOptions) ([]ICECandidate, error) {
 	if j == nil {
 		return nil, ErrNilInput
 	}
+	mdns, onLoss := opts.MDNS, opts.OnLoss
 	var out []ICECandidate
 	for _, c := range j.Contents {
 		tr := c.Transport
@@ -192,10 +199,10 @@ func JingleCandidatesToSDP(j *jingle.Jingle, mdns MDNSPolicy, onLoss func(Loss))
 				}
 				continue
 			}
-			out = append(out, ICECandidate{Candidate: line, SDPMid: c.Name, UsernameFragment: tr.Ufrag})
+			out = append(out, ICECandidate{Candidate: line, SDPMid: midOf(c.Name, opts.Mids), UsernameFragment: tr.Ufrag})
 		}
 		if tr.GatheringComplete {
-			out = append(out, ICECandidate{SDPMid: c.Name, UsernameFragment: tr.Ufrag})
+			out = append(out, ICECandidate{SDPMid: midOf(c.Name, opts.Mids), UsernameFragment: tr.Ufrag})
 		}
 	}
 	return out, nil
@@ -213,28 +220,30 @@ func clampPriority(c jingle.Candidate) (jingle.Candidate, string) {
 }
 
 // ICERestarts returns the names of the contents of j whose transport
-// carries ICE credentials that differ from those of the m-section with the
-// same mid in remote: XEP-0176's way to restart ICE. The caller then needs
-// a new offer/answer exchange with the browser (see Apply).
-func ICERestarts(j *jingle.Jingle, remote *sdp.SessionDescription) []string {
+// carries ICE credentials that differ from those of their m-section in
+// remote (found through mids, as in ToSDPOptions.Mids; nil for the default
+// of SDPMids): XEP-0176's way to restart ICE. The caller then needs a new
+// offer/answer exchange with the browser (see Apply).
+func ICERestarts(j *jingle.Jingle, remote *sdp.SessionDescription, mids map[string]string) []string {
 	if j == nil || remote == nil {
 		return nil
 	}
-	var mids []string
+	var names []string
 	for _, c := range j.Contents {
 		if c.Transport == nil || c.Transport.Ufrag == "" {
 			continue
 		}
-		ufrag, pwd := credentials(remote, c.Name)
+		ufrag, pwd := credentials(remote, midOf(c.Name, mids))
 		if ufrag != c.Transport.Ufrag || (c.Transport.Pwd != "" && pwd != c.Transport.Pwd) {
-			mids = append(mids, c.Name)
+			names = append(names, c.Name)
 		}
 	}
-	return mids
+	return names
 }
 
 // SDPToTransportInfo builds a transport-info with the ICE credentials and
-// candidates of every m-section of sd (only those named in mids, if any).
+// candidates of every m-section of sd (only those whose a=mid is in mids, if
+// any); opts.Names gives the content names.
 // With a new local description after an ICE restart it announces the new
 // ufrag and pwd; with no candidates yet it is XEP-0176's ICE restart.
 func SDPToTransportInfo(sd *sdp.SessionDescription, mids []string, opts TransportInfoOptions) (*jingle.Jingle, error) {
@@ -267,13 +276,14 @@ func SDPToTransportInfo(sd *sdp.SessionDescription, mids []string, opts Transpor
 					opts.loss(fmt.Sprintf("m-section %d (mid %q)", i+1, mid), attrString(a), "mDNS host candidate dropped by policy")
 					continue
 				}
-				c.ID = candidateID(mid, c)
+				c.ID = candidateID(nameOf(mid, opts.Names), c)
 				tr.Candidates = append(tr.Candidates, c)
 			case "end-of-candidates":
 				tr.GatheringComplete = true
 			}
 		}
-		j.Contents = append(j.Contents, jingle.Content{Creator: opts.creator(mid), Name: mid, Transport: tr})
+		name := nameOf(mid, opts.Names)
+		j.Contents = append(j.Contents, jingle.Content{Creator: opts.creator(name), Name: name, Transport: tr})
 	}
 	if len(j.Contents) == 0 {
 		return nil, fmt.Errorf("%w: no active m-section with a mid", ErrNoMedia)

@@ -62,7 +62,7 @@ func TestCandidatesToTransportInfo(t *testing.T) {
 	if len(losses) != 1 {
 		t.Errorf("losses: %v", losses)
 	}
-	back, err := sdpxlate.JingleCandidatesToSDP(j, sdpxlate.MDNSKeep, nil)
+	back, err := sdpxlate.JingleCandidatesToSDP(j, sdpxlate.ToSDPOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestTransportInfoCorpus(t *testing.T) {
 	for _, f := range corpusFiles(t, "jingle/*transport-info*.xml") {
 		j := readJingleFile(t, f)
 		var losses []sdpxlate.Loss
-		cands, err := sdpxlate.JingleCandidatesToSDP(j, sdpxlate.MDNSKeep, func(l sdpxlate.Loss) { losses = append(losses, l) })
+		cands, err := sdpxlate.JingleCandidatesToSDP(j, sdpxlate.ToSDPOptions{OnLoss: func(l sdpxlate.Loss) { losses = append(losses, l) }})
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -121,7 +121,7 @@ func TestICERestart(t *testing.T) {
 		{Name: "0", Transport: &jingle.Transport{Ufrag: "uf2", Pwd: "pwd2pwd2pwd2pwd2pwd2pwd2"}},
 		{Name: "1", Transport: &jingle.Transport{Ufrag: "uf1", Pwd: "pwd1pwd1pwd1pwd1pwd1pwd1"}},
 	}}
-	if got := sdpxlate.ICERestarts(restart, remote); !slices.Equal(got, []string{"0"}) {
+	if got := sdpxlate.ICERestarts(restart, remote, nil); !slices.Equal(got, []string{"0"}) {
 		t.Errorf("ICERestarts = %v", got)
 	}
 	sd, err := sdpxlate.Apply(remote, restart, sdpxlate.ToSDPOptions{})

@@ -27,6 +27,8 @@ const CLOSE_NORMAL = 1000; // logout, or the gateway ended the session
 const CLOSE_GOING_AWAY = 1001; // the gateway shuts down: sessions are over
 const CLOSE_POLICY = 1008; // rate-limit abuse, or too many tabs: back off
 const CLOSE_REPLACED = 4000; // our session was resumed on another connection
+// Sent by the client when it abandons a connection to resume on a new one.
+const CLOSE_ABANDONED = 4001;
 // Local pseudo-codes (never on the wire).
 const CLOSE_DEAD = 4901; // no answer to a ping: the connection is dead
 const CLOSE_NO_SESSION = 4902; // connected, but no session message came
@@ -174,7 +176,6 @@ export class Client extends Emitter {
   // Reconnection and liveness.
   #attempt = 0;
   #retryTimer = 0;
-  #retryAt = 0;
   #stableTimer = 0;
   #sessionTimer = 0;
   #pingTimer = 0;
@@ -290,7 +291,7 @@ export class Client extends Emitter {
       if (gen !== this.#wsGen || this.#state === 'closed') return;
       this.#log.warn('no token:', e);
       emit(this, 'error', { error: e instanceof JinglegateError ? e : new JinglegateError('unauthorized', String(e), { cause: e }) });
-      this.#retry(0, 'no token');
+      this.#failedAttempt(false, 0, `no token: ${e && e.message ? e.message : e}`);
       return;
     }
     if (gen !== this.#wsGen || this.#state === 'closed') return;
@@ -305,7 +306,7 @@ export class Client extends Emitter {
       ws = new this.#WS(u.href);
     } catch (e) {
       this.#log.warn('WebSocket failed:', e);
-      this.#retry(0, String(e));
+      this.#failedAttempt(false, 0, String(e));
       return;
     }
     this.#ws = ws;
@@ -330,7 +331,7 @@ export class Client extends Emitter {
     if (this.#ws !== ws) return;
     try {
       ws.onmessage = ws.onclose = null;
-      ws.close(CLOSE_NORMAL);
+      ws.close(CLOSE_ABANDONED, reason);
     } catch {
       // already closing
     }
@@ -357,11 +358,8 @@ export class Client extends Emitter {
       if (r) r.reject(new JinglegateError('unavailable', 'connection lost'));
     }
     // Requests written on the lost connection wait for the next one: after a
-    // resume they are resent unless the replay answers them.
-    for (const r of this.#requests.values()) {
-      clearTimeout(r.timer);
-      r.timer = 0;
-    }
+    // resume they are resent unless the replay answers them (each within its
+    // timeout).
   }
 
   #onClose(ws, code, reason) {
@@ -384,18 +382,21 @@ export class Client extends Emitter {
         this.#resume = null;
         break;
     }
-    if (!this.#hadSession && !hadSession) {
-      // Still trying to open the first session.
-      if (this.#attempt + 1 >= this.#o.initialAttempts) {
-        const err = new JinglegateError('unavailable',
-          `could not open a session with the gateway (${code}${reason ? ': ' + reason : ''}); check the URL, the token and the allowed origins`);
-        this.#rejectConnect(err);
-        this.#shutdown('failed', code, err.message);
-        return;
-      }
-    }
     const min = code === CLOSE_POLICY ? 5000 : code === CLOSE_GOING_AWAY ? 1000 : 0;
-    this.#retry(min, reason, code);
+    this.#failedAttempt(hadSession, min, reason, code);
+  }
+
+  // #failedAttempt retries, unless the first session could not be opened
+  // in options.initialAttempts tries: then connect() rejects.
+  #failedAttempt(hadSession, minDelay, reason, code) {
+    if (!this.#hadSession && !hadSession && this.#attempt + 1 >= this.#o.initialAttempts) {
+      const why = code ? `${code}${reason ? ': ' + reason : ''}` : reason;
+      const err = new JinglegateError('unavailable', `could not open a session with the gateway (${why}); check the URL, the token and the allowed origins`);
+      this.#rejectConnect(err);
+      this.#shutdown('failed', code, err.message);
+      return;
+    }
+    this.#retry(minDelay, reason, code);
   }
 
   #retry(minDelay, reason, code) {
@@ -410,7 +411,6 @@ export class Client extends Emitter {
     // Jitter spreads the reconnections of many clients after a restart.
     const delay = Math.max(minDelay, Math.round(base * (1 - rc.jitter * Math.random())));
     this.#attempt++;
-    this.#retryAt = Date.now() + delay;
     this.#setState(this.#hadSession ? 'reconnecting' : 'connecting');
     emit(this, 'reconnecting', { attempt: this.#attempt, delay, code, reason });
     this.#retryTimer = setTimeout(() => this.#open(), delay);
@@ -507,7 +507,10 @@ export class Client extends Emitter {
     this.#state = 'closed';
     const err = new JinglegateError('closed', `the client is closed (${why})`);
     for (const c of [...this.#calls.values()]) c[INTERNAL].end('gone', 'the client was closed');
-    for (const r of this.#requests.values()) r.reject(err);
+    for (const r of this.#requests.values()) {
+      clearTimeout(r.timer);
+      r.reject(err);
+    }
     this.#requests.clear();
     this.#outbox = [];
     this.#rejectConnect(err);
@@ -601,6 +604,7 @@ export class Client extends Emitter {
       for (const [id, r] of this.#requests) {
         if (r.written) {
           this.#requests.delete(id);
+          clearTimeout(r.timer);
           r.reject(err);
         }
       }
@@ -647,6 +651,8 @@ export class Client extends Emitter {
       this.#flush();
     };
     r.promise.then((items) => this.#setRoster(items), () => {}).finally(done);
+    // Should the barrier go unanswered, resend anyway rather than stall.
+    r.timer = setTimeout(() => this.#expire(r), Math.min(r.timeout, 10000));
     this.#requests.set(id, r);
     this.#write(r);
   }
@@ -678,7 +684,7 @@ export class Client extends Emitter {
     if (typeof m.sid === 'string') {
       const c = this.#calls.get(m.sid);
       if (c) c[INTERNAL].handle(m);
-      else this.#log.debug(`${m.type} for a call that is over (${m.sid})`);
+      else if (!(m.type === 'offer' && this.#adoptGlare(m))) this.#log.debug(`${m.type} for a call that is over (${m.sid})`);
       return;
     }
     this.#log.debug(`unknown message ${m.type} ignored`);
@@ -700,7 +706,6 @@ export class Client extends Emitter {
   #onError(m) {
     const r = typeof m.id === 'string' ? this.#requests.get(m.id) : undefined;
     if (r) {
-      clearTimeout(r.timer);
       if (m.code === 'rate-limited' && r.retries < 5) {
         // Dropped by the gateway's token bucket: empty ours and send again.
         r.retries++;
@@ -712,6 +717,7 @@ export class Client extends Emitter {
         return;
       }
       this.#requests.delete(m.id);
+      clearTimeout(r.timer);
       r.reject(errorFrom(m));
       return;
     }
@@ -749,16 +755,26 @@ export class Client extends Emitter {
   /**
    * #request sends msg with a fresh id and resolves with the gateway's ack
    * (or the reply a request has, such as the roster), or rejects with a
-   * JinglegateError carrying the gateway's code.
+   * JinglegateError carrying the gateway's code. Every request settles
+   * within its timeout, connected or not: one that times out is never sent
+   * again.
    */
   #request(msg, opts) {
     if (this.#state === 'closed') return Promise.reject(new JinglegateError('closed', 'the client is closed'));
     const id = this.#newId();
     const r = this.#makeRequest({ ...msg, id }, opts);
+    r.timer = setTimeout(() => this.#expire(r), r.timeout);
     this.#requests.set(id, r);
     this.#outbox.push(r);
     this.#flush();
     return r.promise;
+  }
+
+  #expire(r) {
+    if (this.#requests.get(r.id) !== r) return;
+    this.#requests.delete(r.id);
+    const what = r.written ? 'no answer from the gateway' : 'not connected to the gateway';
+    r.reject(new JinglegateError('timeout', `${what} (${r.msg.type}, ${r.timeout} ms)`, { id: r.id, sid: r.msg.sid }));
   }
 
   #ready() {
@@ -822,18 +838,13 @@ export class Client extends Emitter {
     if (max && new TextEncoder().encode(data).length > max) {
       // The gateway would close the connection (1009): refuse it here.
       this.#requests.delete(r.id);
+      clearTimeout(r.timer);
       r.reject(new JinglegateError('too-large', `the ${r.msg.type} message is larger than the gateway accepts (${max} bytes)`));
       return;
     }
     ws.send(data);
     r.written = true;
     r.ws = ws;
-    clearTimeout(r.timer);
-    r.timer = setTimeout(() => {
-      if (!this.#requests.has(r.id) || r.ws !== this.#ws) return;
-      this.#requests.delete(r.id);
-      r.reject(new JinglegateError('timeout', `no answer from the gateway to ${r.msg.type}`, { id: r.id }));
-    }, r.timeout);
   }
 
   // Acknowledgements ride on outgoing messages; a standalone ack goes out
@@ -1117,6 +1128,24 @@ export class Client extends Emitter {
     emit(this, 'incoming', { call, from: call.peer, media, contact: this.contact(call.peer) });
   }
 
+  // Call glare without XEP-0353: this tab and a Jingle peer called each other
+  // at once; the gateway ended our call (alternative-session) and hands us
+  // the peer's as an offer, with no 'incoming' before it. The user wanted
+  // this call: it is answered with the media of the call it replaces.
+  #glare = null;
+  #adoptGlare(m) {
+    const g = this.#glare;
+    this.#glare = null;
+    if (!g || Date.now() - g.at > 10000 || typeof m.sdp !== 'string') return false;
+    const call = new Call(INTERNAL, this.#callLink(), { sid: m.sid, direction: 'incoming', peer: g.peer, media: g.media, polite: m.polite !== false });
+    call[INTERNAL].registered = true;
+    this.#calls.set(m.sid, call);
+    this.#log.info(`call glare: ${m.sid} replaces ${g.sid}`);
+    emit(this, 'call', { call, replaces: g.sid });
+    call[INTERNAL].adopt({ audio: g.media.includes('audio'), video: g.media.includes('video') }, m);
+    return true;
+  }
+
   #link = null;
   #callLink() {
     if (this.#link) return this.#link;
@@ -1131,10 +1160,25 @@ export class Client extends Emitter {
       log: this.#log,
       forget: (call) => {
         if (this.#calls.get(call.sid) === call) this.#calls.delete(call.sid);
+        if (call.direction === 'outgoing' && call.endReason === 'alternative-session') {
+          this.#glare = { sid: call.sid, peer: call.peer, media: call.media, at: Date.now() };
+        }
       },
     };
     return this.#link;
   }
+}
+
+/**
+ * connect makes a Client and opens its session: a shortcut for
+ * `const c = new Client(options); await c.connect();`.
+ * @param {import('./jinglegate').ClientOptions} options
+ * @returns {Promise<Client>}
+ */
+export async function connect(options) {
+  const c = new Client(options);
+  await c.connect();
+  return c;
 }
 
 // --- roster helpers ---------------------------------------------------------
@@ -1240,6 +1284,7 @@ export class Call extends Emitter {
   #negotiable = false; // we may send offers
   #answered = false; // the first offer/answer exchange is complete
   #accepting = false;
+  #heldOffer = null; // an offer before accept(): kept for it
   #pendingCandidates = [];
   #muted = { audio: false, video: false };
   #held = false;
@@ -1248,6 +1293,7 @@ export class Call extends Emitter {
   #offerFailures = 0;
   #offerRetryAt = 0;
   #offerRetryTimer = 0;
+  #stuck = false; // renegotiation failed for good: wait for the application
   #restarts = 0;
   #disconnectTimer = 0;
   #waiters = []; // negotiation waiters: {resolve, reject, timer}
@@ -1276,6 +1322,7 @@ export class Call extends Emitter {
       handle: (m) => self.#receive(m),
       end: (reason, text, error) => self.#end(reason, text, error),
       acquire: (opts, kinds) => self.#acquire(opts, kinds),
+      adopt: (kinds, offer) => self.#adopt(kinds, offer),
     };
   }
 
@@ -1393,12 +1440,26 @@ export class Call extends Emitter {
       throw new JinglegateError('closed', `the call ended before it was accepted (${this.#endReason})`);
     }
     this.#setState('connecting');
+    if (this.#heldOffer) {
+      const o = this.#heldOffer;
+      this.#heldOffer = null;
+      this.#receive(o);
+    }
     try {
       await this.#link.request({ type: 'accept', sid: this.#sid });
     } catch (e) {
       this.#end(e.code === 'conflict' ? 'answered-elsewhere' : 'general-error', e.message, e);
       throw e;
     }
+  }
+
+  // #adopt answers a call that replaces ours after call glare (the client's
+  // #adoptGlare): the media first, then the offer.
+  #adopt(kinds, offer) {
+    this.#accepting = true;
+    this.#setState('connecting');
+    this.#enqueue(() => this.#acquire({}, kinds));
+    this.#receive(offer);
   }
 
   /**
@@ -1481,6 +1542,7 @@ export class Call extends Emitter {
   async addVideo(video) {
     this.#mustBeLive('addVideo');
     if (this.sendingVideo) return;
+    this.#unstick();
     let track;
     if (video && typeof video === 'object' && 'kind' in video && typeof video.stop === 'function') {
       track = video;
@@ -1515,6 +1577,7 @@ export class Call extends Emitter {
   /** removeVideo stops sending the camera (renegotiating the call). */
   async removeVideo() {
     this.#mustBeLive('removeVideo');
+    this.#unstick();
     const pc = this.#pc;
     let changed = false;
     const waiting = this.#negotiated();
@@ -1539,6 +1602,7 @@ export class Call extends Emitter {
   /** restartIce renegotiates the ICE transport (after a network change). */
   restartIce() {
     this.#mustBeLive('restartIce');
+    this.#unstick();
     if (this.#pc) this.#pc.restartIce();
   }
 
@@ -1670,6 +1734,7 @@ export class Call extends Emitter {
     }
     this.#restarts++;
     this.#log.info(`call ${this.#sid}: ICE ${why}: restart ${this.#restarts}`);
+    this.#unstick();
     this.#pc.restartIce();
   }
 
@@ -1681,6 +1746,10 @@ export class Call extends Emitter {
     const pc = this.#pc;
     if (!pc || !this.#negotiable || this.#state === 'ended') return;
     if (this.#makingOffer || pc.signalingState !== 'stable') return; // fires again once stable
+    if (this.#stuck) {
+      this.#log.debug(`call ${this.#sid}: renegotiation needed, but it failed before: not retried`);
+      return;
+    }
     const wait = this.#offerRetryAt - Date.now();
     if (wait > 0) {
       clearTimeout(this.#offerRetryTimer);
@@ -1723,25 +1792,43 @@ export class Call extends Emitter {
     });
   }
 
-  // A renegotiation the gateway refused (conflict: it still waits for the
-  // peer's answer to a previous one): roll back, and try again later.
+  // A renegotiation the gateway refused. conflict (it still waits for the
+  // peer's answer to a previous one) and transient errors: roll back and try
+  // again a little later; anything else: roll back and give up.
   async #offerRefused(e, sdp) {
     const pc = this.#pc;
-    this.#offerFailures++;
-    this.#log.info(`call ${this.#sid}: renegotiation refused (${e.code}: ${e.message}), attempt ${this.#offerFailures}`);
+    this.#log.info(`call ${this.#sid}: renegotiation refused (${e.code}: ${e.message})`);
     if (pc && pc.signalingState === 'have-local-offer' && pc.localDescription && pc.localDescription.sdp === sdp) {
       await pc.setLocalDescription({ type: 'rollback' });
     }
-    if (this.#offerFailures > 5 || e.code === 'bad-request' || e.code === 'not-found') {
-      this.#failWaiters(new JinglegateError(e.code || 'negotiation', `renegotiation refused: ${e.message}`, { cause: e }));
-      this.#offerFailures = 0;
+    const transient = ['conflict', 'timeout', 'rate-limited', 'unavailable'].includes(e.code);
+    this.#renegotiationFailed(new JinglegateError(e.code || 'negotiation', `renegotiation refused: ${e.message}`, { sid: this.#sid, cause: e }), transient);
+  }
+
+  // #renegotiationFailed reports a failed renegotiation and decides whether
+  // negotiationneeded may try again (after a backoff). Without that limit a
+  // persistent failure would renegotiate in a loop: the transceivers still
+  // differ from what was negotiated.
+  #renegotiationFailed(err, retry) {
+    this.#offerFailures++;
+    if (!retry || this.#offerFailures >= 5) {
+      // Given up: the call goes on with what was negotiated before.
+      this.#log.warn(`call ${this.#sid}: ${err.message}`);
+      this.#stuck = true;
+      this.#failWaiters(err);
+      emit(this, 'error', { error: err });
       return;
     }
     this.#offerRetryAt = Date.now() + Math.min(8000, 250 * 2 ** this.#offerFailures);
-    // negotiationneeded fires again after a rollback if changes are still
-    // pending; make sure of it.
     clearTimeout(this.#offerRetryTimer);
     this.#offerRetryTimer = setTimeout(() => this.#negotiate(), this.#offerRetryAt - Date.now());
+  }
+
+  // #unstick lets a new change by the application renegotiate again.
+  #unstick() {
+    this.#stuck = false;
+    this.#offerFailures = 0;
+    this.#offerRetryAt = 0;
   }
 
   #enqueue(f) {
@@ -1768,6 +1855,10 @@ export class Call extends Emitter {
         this.#end(typeof m.reason === 'string' ? m.reason : 'success', typeof m.text === 'string' ? m.text : '');
         return;
       case 'offer':
+        if (this.#state === 'incoming' && !this.#accepting) {
+          this.#heldOffer = m;
+          return;
+        }
         if (this.#makingOffer) this.#remoteOfferSeen = true;
         break;
       case 'ringing':
@@ -1833,8 +1924,21 @@ export class Call extends Emitter {
     }
     if (collision) this.#log.info(`call ${this.#sid}: glare: rolling back our offer (polite side)`);
     // Implicit rollback when colliding (polite side).
-    await pc.setRemoteDescription(desc);
+    try {
+      await pc.setRemoteDescription(desc);
+    } catch (e) {
+      this.#log.debug(`call ${this.#sid}: the remote ${desc.type} that failed:\n${desc.sdp}`);
+      if (!this.#answered || this.#state === 'ended') throw e;
+      // A renegotiation that cannot be applied: keep the call as it was.
+      if (desc.type === 'answer' && pc.signalingState === 'have-local-offer') {
+        await pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
+      }
+      const err = new JinglegateError('negotiation', `the remote ${desc.type} could not be applied: ${e.message}`, { sid: this.#sid, cause: e });
+      this.#renegotiationFailed(err, false);
+      return;
+    }
     if (this.#state === 'ended') return;
+    const first = !this.#answered;
     if (desc.type === 'offer') {
       await this.#attachLocalTracks();
       await pc.setLocalDescription();
@@ -1843,18 +1947,16 @@ export class Call extends Emitter {
       this.#link.request({ type: 'answer', sid: this.#sid, sdp }).catch((e) => {
         if (this.#state === 'ended') return;
         this.#log.warn(`call ${this.#sid}: answer refused: ${e.message}`);
-        if (!this.#answered) {
+        if (first) {
           this.#error = e;
           this.hangup('failed-application', `answer refused: ${e.message}`);
         }
       });
     } else {
-      this.#offerFailures = 0;
-      this.#offerRetryAt = 0;
+      this.#unstick();
       if (this.#state === 'calling' || this.#state === 'ringing') this.#setState('connecting');
     }
-    await this.#flushCandidates();
-    const first = !this.#answered;
+    // The first exchange is complete: either side may renegotiate now.
     this.#answered = true;
     this.#negotiable = true;
     if (pc.signalingState === 'stable') this.#resolveWaiters();
@@ -1863,6 +1965,7 @@ export class Call extends Emitter {
       // offer it now.
       this.#addUnsentTracks();
     }
+    await this.#flushCandidates();
   }
 
   // #attachLocalTracks sends our media on the transceivers a remote offer

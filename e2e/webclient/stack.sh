@@ -4,9 +4,11 @@
 # It is meant to run inside the private network namespace of run.sh, but
 # works anywhere (pick free ports with the variables below).
 #
-# Usage: stack.sh start DIR      start both; print the test environment
-#                                (JINGLEGATE_URL, JINGLEGATE_TOKEN_A/B) as
-#                                shell assignments on stdout
+# Usage: stack.sh start DIR      start both; print the test environment as
+#                                shell assignments on stdout: JINGLEGATE_URL,
+#                                JINGLEGATE_TOKEN_A/B (two web users), and an
+#                                XMPP account for interop tests
+#                                (JINGLEGATE_XMPP_WS, _JID, _PASSWORD)
 #        stack.sh stop DIR       stop both
 #
 # Environment: GW_HTTP (127.0.0.1:18080), C2S_PORT, COMPONENT_PORT, HTTP_PORT
@@ -22,7 +24,10 @@ bin=${JINGLEGATE_BIN:-$root/bin/jinglegate}
 
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+if [ -z "$cmd" ] || [ -z "$dir" ]; then
+	echo "usage: $0 start|stop DIR" >&2
+	exit 2
+fi
 
 GW_HTTP=${GW_HTTP:-127.0.0.1:18080}
 export C2S_PORT=${C2S_PORT:-15222} COMPONENT_PORT=${COMPONENT_PORT:-15347} HTTP_PORT=${HTTP_PORT:-15280}
@@ -101,5 +106,11 @@ curl -fsS "http://$GW_HTTP/readyz" >/dev/null || { echo "stack.sh: the gateway i
 suffix=$(od -An -tx1 -N3 /dev/urandom | tr -d ' \n')
 tokA=$("$bin" token -config "$dir/jinglegate.toml" -user "ann$suffix" -name "Ann" -ttl 2h)
 tokB=$("$bin" token -config "$dir/jinglegate.toml" -user "ben$suffix" -name "Ben" -ttl 2h)
+# An XMPP user on the server (Prosody's domain is localhost).
+xuser="xena$suffix"
+xpass=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
+"$root/testdata/servers/prosody.sh" register "$dir/prosody" "$xuser" "$xpass" >/dev/null
 printf 'JINGLEGATE_URL=%q\nJINGLEGATE_TOKEN_A=%q\nJINGLEGATE_TOKEN_B=%q\nJINGLEGATE_LOG=%q\n' \
 	"http://$GW_HTTP" "$tokA" "$tokB" "$dir/gateway.log"
+printf 'JINGLEGATE_XMPP_WS=%q\nJINGLEGATE_XMPP_JID=%q\nJINGLEGATE_XMPP_PASSWORD=%q\n' \
+	"ws://127.0.0.1:$HTTP_PORT/xmpp-websocket" "$xuser@localhost" "$xpass"

@@ -41,8 +41,10 @@ type Stats struct {
 }
 
 // Call is one Jingle session, from its JMI propose (if any) to its end. Its
-// signalling and WebRTC work runs in order on one goroutine; its accessors
-// are safe for concurrent use.
+// signalling and WebRTC work runs in order on one goroutine; its methods
+// are safe for concurrent use. The methods that act (Accept, Hangup,
+// AddMedia, ...) queue their work and wait for it: if ctx ends first they
+// return ctx.Err(), and the work may still be done.
 type Call struct {
 	p        *Peer
 	sid      string
@@ -58,28 +60,27 @@ type Call struct {
 	changed   watch
 	events    chan Event
 
-	mu           sync.Mutex
-	remote       jid.JID // bare while a propose waits for proceed
-	media        []string
-	state        jingle.SessionState
-	neg          jingle.Negotiation
-	history      []Event
-	terminated   bool // EventTerminated was emitted
-	closing      bool // no more media goroutines
-	stanzas      []Stanza
-	pcState      webrtc.PeerConnectionState
-	iceState     webrtc.ICEConnectionState
-	localCands   []string
-	remoteCands  []string
-	localSDP     string
-	remoteSDP    string
-	stats        Stats
-	dataMsgs     []string
-	dc           *webrtc.DataChannel
-	dcOpen       bool
-	echo         map[string]*webrtc.TrackLocalStaticRTP
-	remoteVideo  webrtc.SSRC
-	ringingState bool
+	mu          sync.Mutex
+	remote      jid.JID // bare while a propose waits for proceed
+	media       []string
+	state       jingle.SessionState
+	neg         jingle.Negotiation
+	history     []Event
+	terminated  bool // EventTerminated was emitted
+	closing     bool // no more media goroutines
+	stanzas     []Stanza
+	pcState     webrtc.PeerConnectionState
+	iceState    webrtc.ICEConnectionState
+	localCands  []string
+	remoteCands []string
+	localSDP    string
+	remoteSDP   string
+	stats       Stats
+	dataMsgs    []string
+	dc          *webrtc.DataChannel
+	dcOpen      bool
+	echo        map[string]*webrtc.TrackLocalStaticRTP
+	remoteVideo webrtc.SSRC
 
 	// Owned by the loop goroutine.
 	finished     bool
@@ -92,12 +93,12 @@ type Call struct {
 	pc           *webrtc.PeerConnection
 	localSD      *sdp.SessionDescription
 	remoteSD     *sdp.SessionDescription
-	preOffer     *sdp.SessionDescription // local description before our pending offer
 	remoteSetup  string
 	pendingCands []sdpxlate.ICECandidate
 	restarting   bool
 	adding       []string
-	creators     map[string]jingle.Role
+	creators     map[string]jingle.Role // by content name
+	mids         map[string]string      // content name -> a=mid, where they differ
 	players      []*player
 	connected    bool
 	timer        *time.Timer
@@ -127,6 +128,7 @@ func newCall(p *Peer, sid string, role jingle.Role, remote jid.JID, jmi bool, me
 		iceState:  webrtc.ICEConnectionStateNew,
 		echo:      map[string]*webrtc.TrackLocalStaticRTP{},
 		creators:  map[string]jingle.Role{},
+		mids:      map[string]string{},
 	}
 	c.queue.wake = make(chan struct{}, 1)
 	if c.outgoing {
@@ -202,7 +204,8 @@ func (c *Call) History() []Event {
 }
 
 // Stanzas returns the Jingle and JMI stanzas of the call sent and
-// received so far, with the IQ results and errors that answer them.
+// received so far, with the IQ results and errors that answer them (the
+// last 4096).
 func (c *Call) Stanzas() []Stanza {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -359,7 +362,7 @@ func (c *Call) emit(e Event) {
 func (c *Call) logStanza(s Stanza) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.stanzas = append(c.stanzas, s)
+	c.stanzas = appendBounded(c.stanzas, s, maxStanzaLog)
 	c.changed.notify()
 }
 

@@ -19,7 +19,8 @@ const (
 	EventProposed
 	// EventRinging: a JMI <ringing/> or a session-info <ringing/>.
 	EventRinging
-	// EventProceed: a JMI <proceed/> (or the old <accept/>).
+	// EventProceed: a JMI <proceed/> (or the old <accept/>); for an
+	// outgoing call, Text is the full JID that proceeded.
 	EventProceed
 	// EventInitiated: session-initiate sent or received.
 	EventInitiated
@@ -28,9 +29,10 @@ const (
 	// EventConnected: the WebRTC peer connection reached "connected"
 	// (ICE and DTLS done). It comes again after an ICE restart.
 	EventConnected
-	// EventTrack: a remote RTP stream started; Media is its kind.
+	// EventTrack: a remote RTP stream started; Media is its kind, Text its
+	// codec (e.g. "video/VP8").
 	EventTrack
-	// EventDataChannel: a data channel opened.
+	// EventDataChannel: a data channel opened; Text is its label.
 	EventDataChannel
 	// EventContentAdd: content-add sent or received; Contents are the
 	// names, Media their media.
@@ -100,8 +102,9 @@ type Event struct {
 	Info jingle.InfoKind
 	// Contents are the content names a content-* event is about.
 	Contents []string
-	// Media is the medium of EventTrack and EventContentAdd ("audio",
-	// "video" or "data").
+	// Media is the medium of EventTrack ("audio" or "video"), and the
+	// comma-separated media of EventProposed, EventInitiated and
+	// EventContentAdd (e.g. "audio,video,data").
 	Media string
 	// Err is the failure of EventError, or of EventTerminated when the call
 	// ended because something failed here.

@@ -189,6 +189,7 @@ func (h handler) jingle(t xmlstream.TokenWriter, iq stanza.IQ, toks tokens) erro
 		return h.write(t, log, iq.Error(stanza.Error{Type: stanza.Modify, Condition: stanza.BadRequest, Text: map[string]string{"": "no sid"}}))
 	}
 	c := p.Lookup(j.SID)
+	isNew := false
 	if c == nil && j.Action == jingle.ActionSessionInitiate {
 		var cond stanza.Error
 		c, cond = p.newInitiated(iq.From, j)
@@ -196,6 +197,7 @@ func (h handler) jingle(t xmlstream.TokenWriter, iq stanza.IQ, toks tokens) erro
 			p.logStanza(nil, in)
 			return h.write(t, log, iq.Error(cond))
 		}
+		isNew = true
 	}
 	if c == nil {
 		p.logStanza(nil, in)
@@ -214,6 +216,11 @@ func (h handler) jingle(t xmlstream.TokenWriter, iq stanza.IQ, toks tokens) erro
 	// whatever the call sends next goes out after it.
 	if op != nil {
 		c.queue.push(op)
+	}
+	if isNew {
+		// Delivered after its session-initiate is queued, so that an
+		// Accept or Reject from the reader comes after it.
+		p.deliver(c)
 	}
 	return nil
 }
@@ -366,7 +373,6 @@ func (p *Peer) newInitiated(from jid.JID, j *jingle.Jingle) (*Call, stanza.Error
 	if err := p.addCall(c); err != nil {
 		return nil, stanza.Error{Type: stanza.Cancel, Condition: stanza.ServiceUnavailable}
 	}
-	p.deliver(c)
 	return c, stanza.Error{}
 }
 

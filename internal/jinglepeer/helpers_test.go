@@ -24,7 +24,7 @@ const (
 	// flowing, an answer coming).
 	opTimeout = 20 * time.Second
 	// scenarioTimeout bounds a whole scenario.
-	scenarioTimeout = 90 * time.Second
+	scenarioTimeout = 60 * time.Second
 )
 
 // testLog is a slog destination that writes to t.Log until the test ends
@@ -66,6 +66,14 @@ func newLogger(t testing.TB, name string) *slog.Logger {
 // startPeer logs user in and runs a peer for it until the test ends.
 func startPeer(t *testing.T, s *xmpptest.Server, user string, cfg jinglepeer.Config) *jinglepeer.Peer {
 	t.Helper()
+	p, _ := startStoppablePeer(t, s, user, cfg)
+	return p
+}
+
+// startStoppablePeer is startPeer with a function that stops the peer and
+// returns what Run returned.
+func startStoppablePeer(t *testing.T, s *xmpptest.Server, user string, cfg jinglepeer.Config) (*jinglepeer.Peer, func() error) {
+	t.Helper()
 	logger := newLogger(t, user)
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
@@ -80,12 +88,20 @@ func startPeer(t *testing.T, s *xmpptest.Server, user string, cfg jinglepeer.Con
 		xmpptest.CloseSession(session)
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(context.Background())
+	runCtx, cancelRun := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- p.Run(runCtx) }()
+	var once sync.Once
+	var runErr error
+	stop := func() error {
+		once.Do(func() {
+			cancelRun()
+			runErr = <-errc
+		})
+		return runErr
+	}
 	t.Cleanup(func() {
-		stop()
-		if err := <-errc; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("%s: Run: %v", user, err)
 		}
 	})
@@ -97,20 +113,42 @@ func startPeer(t *testing.T, s *xmpptest.Server, user string, cfg jinglepeer.Con
 	case <-ctx.Done():
 		t.Fatalf("%s: not ready in time", user)
 	}
-	return p
+	return p, stop
 }
 
-// rawSession logs user in without a peer: the test sends stanzas itself.
-// IQ answers come back through SendIQ.
-func rawSession(t *testing.T, s *xmpptest.Server, user string) *xmpp.Session {
+// rawSession logs user in without a peer, sends presence and returns the
+// session with the text of every stanza it receives (IQ answers excepted:
+// they come back through SendIQ). IQ sets it receives are acknowledged,
+// IQ gets answered with service-unavailable by mellium.
+func rawSession(t *testing.T, s *xmpptest.Server, user string) (*xmpp.Session, <-chan string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	session := s.Dial(ctx, t, user, user+"-pw")
+	in := make(chan string, 256)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = session.Serve(nil)
+		_ = session.Serve(xmpp.HandlerFunc(func(r xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+			var b strings.Builder
+			e := xml.NewEncoder(&b)
+			if _, err := xmlstream.Copy(e, xmlstream.MultiReader(xmlstream.Token(*start), r)); err != nil {
+				return nil
+			}
+			if err := e.Flush(); err != nil {
+				return nil
+			}
+			select {
+			case in <- b.String():
+			default:
+			}
+			// Acknowledge IQ sets, as a Jingle client does.
+			if iq, err := stanza.NewIQ(*start); err == nil && start.Name.Local == "iq" && iq.Type == stanza.SetIQ {
+				_, err := xmlstream.Copy(r, iq.Result(nil))
+				return err
+			}
+			return nil
+		}))
 	}()
 	t.Cleanup(func() {
 		xmpptest.CloseSession(session)
@@ -119,7 +157,26 @@ func rawSession(t *testing.T, s *xmpptest.Server, user string) *xmpp.Session {
 	if err := session.Send(ctx, stanza.Presence{}.Wrap(nil)); err != nil {
 		t.Fatal(err)
 	}
-	return session
+	return session, in
+}
+
+// receive waits for a stanza containing all of subs.
+func receive(ctx context.Context, t *testing.T, in <-chan string, subs ...string) string {
+	t.Helper()
+	for {
+		select {
+		case s := <-in:
+			ok := true
+			for _, sub := range subs {
+				ok = ok && strings.Contains(s, sub)
+			}
+			if ok {
+				return s
+			}
+		case <-ctx.Done():
+			t.Fatalf("no stanza with %q: %v", subs, ctx.Err())
+		}
+	}
 }
 
 // sendIQ sends a raw IQ and returns the answer as text.
@@ -184,7 +241,7 @@ func waitConnected(ctx context.Context, t *testing.T, calls ...*jinglepeer.Call)
 func waitMedia(ctx context.Context, t *testing.T, c *jinglepeer.Call, audio, video bool) jinglepeer.Stats {
 	t.Helper()
 	base := c.Stats()
-	const more = 20
+	const more = 10
 	s, err := c.WaitStats(ctx, func(s jinglepeer.Stats) bool {
 		return (!audio || s.AudioPacketsReceived >= base.AudioPacketsReceived+more) &&
 			(!video || s.VideoPacketsReceived >= base.VideoPacketsReceived+more)

@@ -111,7 +111,7 @@ var loadClips = sync.OnceValues(func() (*clips, error) {
 })
 
 // readOgg splits an Ogg Opus file made with one packet per page into
-// samples, their duration taken from the granule positions (48 kHz).
+// samples, their duration read from each packet's TOC byte.
 func readOgg(name string) (clip, error) {
 	data, err := mediaFiles.ReadFile(name)
 	if err != nil {
@@ -122,26 +122,55 @@ func readOgg(name string) (clip, error) {
 		return clip{}, fmt.Errorf("%s: %w", name, err)
 	}
 	var c clip
-	var last uint64
 	for {
-		page, hdr, err := r.ParseNextPage()
+		page, _, err := r.ParseNextPage()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return clip{}, fmt.Errorf("%s: %w", name, err)
 		}
-		if bytes.HasPrefix(page, []byte("OpusTags")) || hdr.GranulePosition <= last {
+		if bytes.HasPrefix(page, []byte("OpusTags")) {
 			continue
 		}
-		d := time.Duration(hdr.GranulePosition-last) * time.Second / 48000
-		last = hdr.GranulePosition
+		d, err := opusDuration(page)
+		if err != nil {
+			return clip{}, fmt.Errorf("%s: %w", name, err)
+		}
 		c.samples = append(c.samples, media.Sample{Data: page, Duration: d})
 	}
 	if len(c.samples) == 0 {
 		return clip{}, fmt.Errorf("%s: no audio", name)
 	}
 	return c, nil
+}
+
+// opusDuration returns the duration of an Opus packet from its TOC byte
+// (RFC 6716 section 3.1).
+func opusDuration(p []byte) (time.Duration, error) {
+	if len(p) == 0 {
+		return 0, errors.New("empty Opus packet")
+	}
+	config := int(p[0] >> 3)
+	var frame time.Duration
+	switch {
+	case config < 12: // SILK: 10, 20, 40, 60 ms
+		frame = [...]time.Duration{10, 20, 40, 60}[config%4] * time.Millisecond
+	case config < 16: // hybrid: 10, 20 ms
+		frame = [...]time.Duration{10, 20}[config%2] * time.Millisecond
+	default: // CELT: 2.5, 5, 10, 20 ms
+		frame = [...]time.Duration{2500, 5000, 10000, 20000}[config%4] * time.Microsecond
+	}
+	switch p[0] & 3 {
+	case 0:
+		return frame, nil
+	case 1, 2:
+		return 2 * frame, nil
+	}
+	if len(p) < 2 {
+		return 0, errors.New("Opus packet without frame count")
+	}
+	return time.Duration(p[1]&0x3f) * frame, nil
 }
 
 // readIVF splits an IVF file into frames of equal duration.

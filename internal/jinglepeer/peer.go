@@ -41,6 +41,9 @@ const (
 	incomingBuffer = 64
 	// maxStanzaTokens bounds the tokens of one incoming stanza.
 	maxStanzaTokens = 1 << 16
+	// maxStanzaLog bounds the stanza logs of the peer and of each call:
+	// the oldest entries go first.
+	maxStanzaLog = 4096
 	// shutdownTimeout bounds the hangups and the stream close of Run.
 	shutdownTimeout = 5 * time.Second
 )
@@ -219,9 +222,9 @@ func (p *Peer) Roster() []RosterItem {
 	return out
 }
 
-// Stanzas returns every Jingle and JMI stanza the peer sent or received,
+// Stanzas returns the Jingle and JMI stanzas the peer sent or received,
 // with the IQ results and errors that answer Jingle IQs, those of calls
-// and those for unknown sessions alike, oldest first.
+// and those for unknown sessions alike, oldest first (the last 4096).
 func (p *Peer) Stanzas() []Stanza {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -385,7 +388,9 @@ func (p *Peer) removeCall(c *Call) {
 // Config.Media). To a bare JID it proposes the call with XEP-0353 and sends
 // session-initiate to the resource that proceeds; to a full JID it sends
 // session-initiate directly. It returns once the propose or
-// session-initiate is sent; follow the call with its events.
+// session-initiate is sent; follow the call with its events. If it fails
+// after the call was created, it returns the call (ended, or being hung
+// up) with the error.
 func (p *Peer) Call(ctx context.Context, to jid.JID, media []string) (*Call, error) {
 	if media == nil {
 		media = p.cfg.Media
@@ -405,6 +410,8 @@ func (p *Peer) Call(ctx context.Context, to jid.JID, media []string) (*Call, err
 		return nil, err
 	}
 	if err := c.do(ctx, c.start); err != nil {
+		// Given up (ctx) or failed: make sure the call does not go on.
+		c.queue.push(func() { _ = c.hangup(jingle.ReasonCancel) })
 		return c, err
 	}
 	return c, nil
@@ -495,7 +502,7 @@ func (p *Peer) failPending() {
 // nil, the call's.
 func (p *Peer) logStanza(c *Call, s Stanza) {
 	p.mu.Lock()
-	p.stanzas = append(p.stanzas, s)
+	p.stanzas = appendBounded(p.stanzas, s, maxStanzaLog)
 	p.mu.Unlock()
 	if c != nil {
 		c.logStanza(s)
@@ -541,6 +548,14 @@ func (p *Peer) setRoster(toks tokens, replace bool) {
 		}
 		p.roster[it.JID.String()] = it
 	}
+}
+
+// appendBounded appends v, dropping the oldest entries beyond max.
+func appendBounded[T any](s []T, v T, limit int) []T {
+	if len(s) >= limit {
+		s = slices.Delete(s, 0, len(s)-limit+1)
+	}
+	return append(s, v)
 }
 
 // randomID returns an unguessable id for stanzas and sessions.

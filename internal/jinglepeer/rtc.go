@@ -3,6 +3,7 @@ package jinglepeer
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/sdp/v3"
@@ -105,30 +106,74 @@ func (c *Call) setRemote(t webrtc.SDPType, sd *sdp.SessionDescription) error {
 
 // renegotiateAsAnswerer applies a new remote offer derived from the
 // session (content-add, content-modify, ICE restart of the other party)
-// and answers it locally. For the media kinds listed, a local track is
-// added to new contents this peer sends.
-func (c *Call) renegotiateAsAnswerer(offer *sdp.SessionDescription, kinds ...string) error {
-	before := map[string]bool{}
-	for _, t := range c.pc.GetTransceivers() {
-		before[t.Mid()] = true
-	}
+// and answers it locally. Pion cannot roll a remote offer back: if the
+// offer was applied but cannot be answered, the call is terminated.
+func (c *Call) renegotiateAsAnswerer(offer *sdp.SessionDescription) error {
 	if err := c.setRemote(webrtc.SDPTypeOffer, offer); err != nil {
+		if c.pc.SignalingState() != webrtc.SignalingStateStable {
+			c.terminate(jingle.ReasonFailedApplication, err.Error(), err)
+		}
 		return err
 	}
-	for _, t := range c.pc.GetTransceivers() {
-		kind := t.Kind().String()
-		if before[t.Mid()] || t.Sender() != nil || !slices.Contains(kinds, kind) || !c.sends(kind) {
+	c.attachTracks(offer)
+	answer, err := c.pc.CreateAnswer(nil)
+	if err == nil {
+		err = c.setLocal(answer)
+	}
+	if err != nil {
+		c.terminate(jingle.ReasonFailedApplication, err.Error(), err)
+	}
+	return err
+}
+
+// attachTracks makes what this peer sends match a remote offer just
+// applied: a local track goes to each audio or video m-section the offerer
+// wants to receive (if this peer sends that medium), and is removed from
+// those it no longer wants to receive (after a content-modify), since pion
+// would otherwise answer sendrecv to a sendonly offer. Failures are logged:
+// the m-section is then answered without (or with) our media.
+func (c *Call) attachTracks(offer *sdp.SessionDescription) {
+	wants := map[string]bool{}
+	for _, md := range offer.MediaDescriptions {
+		kind := md.MediaName.Media
+		if kind != MediaAudio && kind != MediaVideo {
 			continue
 		}
-		if err := c.addLocalTrack(kind, false); err != nil {
-			return err
+		mid, _ := md.Attribute("mid")
+		dir := direction(md.Attributes, direction(offer.Attributes, "sendrecv"))
+		wants[mid] = md.MediaName.Port.Value != 0 && (dir == "sendrecv" || dir == "recvonly")
+	}
+	for _, t := range c.pc.GetTransceivers() {
+		want, ok := wants[t.Mid()]
+		dir := t.Direction()
+		if !ok || dir == webrtc.RTPTransceiverDirectionInactive {
+			// Not offered, or stopped (removed, withdrawn).
+			continue
+		}
+		kind := t.Kind().String()
+		sending := t.Sender() != nil
+		switch {
+		case sending && !want:
+			if err := c.pc.RemoveTrack(t.Sender()); err != nil {
+				c.log.Warn("no longer sending", "content", t.Mid(), "err", err)
+			}
+		case !sending && want && c.sends(kind):
+			if err := c.addLocalTrack(kind, t); err != nil {
+				c.log.Warn("not sending", "content", t.Mid(), "err", err)
+			}
 		}
 	}
-	answer, err := c.pc.CreateAnswer(nil)
-	if err != nil {
-		return err
+}
+
+// direction returns the direction attribute among attrs, or def.
+func direction(attrs []sdp.Attribute, def string) string {
+	for _, a := range attrs {
+		switch a.Key {
+		case "sendrecv", "sendonly", "recvonly", "inactive":
+			return a.Key
+		}
 	}
-	return c.setLocal(answer)
+	return def
 }
 
 func (c *Call) recordLocal(sd *sdp.SessionDescription) {
@@ -150,34 +195,11 @@ func (c *Call) sends(kind string) bool {
 	return c.p.cfg.Echo || slices.Contains(c.p.cfg.Media, kind)
 }
 
-// wantedKinds lists the RTP media of an offer that the offerer wants to
-// receive, one entry per m-section.
-func wantedKinds(sd *sdp.SessionDescription) []string {
-	var kinds []string
-	for _, md := range sd.MediaDescriptions {
-		kind := md.MediaName.Media
-		if (kind != MediaAudio && kind != MediaVideo) || md.MediaName.Port.Value == 0 {
-			continue
-		}
-		dir := "sendrecv"
-		for _, a := range md.Attributes {
-			switch a.Key {
-			case "sendrecv", "sendonly", "recvonly", "inactive":
-				dir = a.Key
-			}
-		}
-		if dir == "sendrecv" || dir == "recvonly" {
-			kinds = append(kinds, kind)
-		}
-	}
-	return kinds
-}
-
 // addLocalTrack adds a track of kind: the test media, or in echo mode a
-// track fed from the received stream of the same kind. newTransceiver
-// forces a new m-section (offers); otherwise the track goes to a
-// transceiver the remote offer created.
-func (c *Call) addLocalTrack(kind string, newTransceiver bool) error {
+// track fed from the received stream of the same kind. Without a
+// transceiver it gets a new one (a new m-section of our offer); otherwise
+// it is sent on that transceiver, one a remote offer created.
+func (c *Call) addLocalTrack(kind string, to *webrtc.RTPTransceiver) error {
 	c.trackSeq++
 	id := fmt.Sprintf("%s-%d", kind, c.trackSeq)
 	stream := "jinglepeer-" + c.sid
@@ -201,15 +223,19 @@ func (c *Call) addLocalTrack(kind string, newTransceiver bool) error {
 		pl = &player{kind: kind, track: t}
 	}
 	var sender *webrtc.RTPSender
-	if newTransceiver {
+	if to == nil {
 		tr, err := c.pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv})
 		if err != nil {
 			return err
 		}
 		sender = tr.Sender()
 	} else {
-		s, err := c.pc.AddTrack(track)
+		s, err := c.p.api.NewRTPSender(track, c.pc.SCTP().Transport())
 		if err != nil {
+			return err
+		}
+		if err := to.SetSender(s, track); err != nil {
+			_ = s.Stop()
 			return err
 		}
 		sender = s
@@ -385,10 +411,7 @@ func (c *Call) setupDataChannel(dc *webrtc.DataChannel) {
 	dc.OnMessage(func(msg webrtc.DataChannelMessage) {
 		c.mu.Lock()
 		c.stats.DataMessagesReceived++
-		if len(c.dataMsgs) == maxDataMessages {
-			c.dataMsgs = slices.Delete(c.dataMsgs, 0, 1)
-		}
-		c.dataMsgs = append(c.dataMsgs, string(msg.Data))
+		c.dataMsgs = appendBounded(c.dataMsgs, string(msg.Data), maxDataMessages)
 		c.changed.notify()
 		c.mu.Unlock()
 		if !c.p.cfg.Echo {
@@ -491,6 +514,30 @@ func iceUfrag(sd *sdp.SessionDescription, mid string) string {
 	return u
 }
 
+// ensureBundle adds a BUNDLE group with every active m-section to an
+// offer that has none, and reports whether it did. Pion only does BUNDLE:
+// it rejects (port 0) every offered m-section outside a BUNDLE group, so an
+// offer from a client that does not group its contents (older Jingle
+// clients, a single content) would get nothing.
+func ensureBundle(sd *sdp.SessionDescription) bool {
+	for _, a := range sd.Attributes {
+		if a.Key == "group" && strings.HasPrefix(a.Value, "BUNDLE") {
+			return false
+		}
+	}
+	v := "BUNDLE"
+	for _, md := range sd.MediaDescriptions {
+		if mid, ok := md.Attribute("mid"); ok && md.MediaName.Port.Value != 0 {
+			v += " " + mid
+		}
+	}
+	if v == "BUNDLE" {
+		return false
+	}
+	sd.Attributes = append(sd.Attributes, sdp.NewAttribute("group", v))
+	return true
+}
+
 // setupOf returns the first a=setup value of a description.
 func setupOf(sd *sdp.SessionDescription) string {
 	if sd == nil {
@@ -536,4 +583,3 @@ func setSetup(sd *sdp.SessionDescription, setup string) {
 		fix(md.Attributes)
 	}
 }
-

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 	"mellium.im/xmpp/jid"
 
@@ -128,7 +129,7 @@ func (c *Call) start() error {
 		return err
 	}
 	c.proposing = true
-	c.emit(Event{Kind: EventProposed, Local: true})
+	c.emit(Event{Kind: EventProposed, Local: true, Media: mediaList(c.media)})
 	c.startTimer(c.p.cfg.RingTimeout, func() {
 		if c.proposing {
 			_ = c.retract(jingle.ReasonTimeout, "no answer")
@@ -150,7 +151,7 @@ func (c *Call) initiate() error {
 		var err error
 		switch m {
 		case MediaAudio, MediaVideo:
-			err = c.addLocalTrack(m, true)
+			err = c.addLocalTrack(m, nil)
 		case MediaData:
 			err = c.createDataChannel()
 		}
@@ -165,10 +166,7 @@ func (c *Call) initiate() error {
 	if err := c.setLocal(offer); err != nil {
 		return fail(err)
 	}
-	j, err := sdpxlate.SDPToJingle(c.localSD, sdpxlate.ToJingleOptions{
-		Action: jingle.ActionSessionInitiate, Role: jingle.RoleInitiator,
-		SID: c.sid, Initiator: c.initiator, OnLoss: c.loss,
-	})
+	j, err := sdpxlate.SDPToJingle(c.localSD, c.toJingleOptions(jingle.ActionSessionInitiate))
 	if err != nil {
 		return fail(err)
 	}
@@ -371,8 +369,7 @@ func (c *Call) onJMI(from jid.JID, m *jingle.JMI) {
 		c.mu.Lock()
 		c.remote = from
 		c.mu.Unlock()
-		c.log = c.log.With("resource", from.Resourcepart())
-		c.emit(Event{Kind: EventProceed})
+		c.emit(Event{Kind: EventProceed, Text: from.String()})
 		_ = c.initiate()
 	case jingle.JMIReject:
 		if c.outgoing && c.proposing {
@@ -481,7 +478,8 @@ func (c *Call) onInitiate(j *jingle.Jingle) {
 
 // acceptOffer answers a session-initiate with session-accept.
 func (c *Call) acceptOffer(j *jingle.Jingle) error {
-	offer, err := sdpxlate.JingleToSDP(j, sdpxlate.ToSDPOptions{Role: jingle.RoleInitiator, Type: sdpxlate.SDPTypeOffer, OnLoss: c.loss})
+	c.addMids(j)
+	offer, err := sdpxlate.JingleToSDP(j, c.toSDPOptions(sdpxlate.SDPTypeOffer, nil))
 	if err != nil {
 		reason := jingle.ReasonFailedApplication
 		switch {
@@ -500,16 +498,13 @@ func (c *Call) acceptOffer(j *jingle.Jingle) error {
 	if err := c.newPeerConnection(); err != nil {
 		return fail(err)
 	}
+	if ensureBundle(offer) {
+		c.log.Info("offer without BUNDLE group: all contents bundled (pion only does BUNDLE)")
+	}
 	if err := c.setRemote(webrtc.SDPTypeOffer, offer); err != nil {
 		return fail(err)
 	}
-	for _, kind := range wantedKinds(offer) {
-		if c.sends(kind) {
-			if err := c.addLocalTrack(kind, false); err != nil {
-				return fail(err)
-			}
-		}
-	}
+	c.attachTracks(offer)
 	answer, err := c.pc.CreateAnswer(nil)
 	if err != nil {
 		return fail(err)
@@ -518,10 +513,7 @@ func (c *Call) acceptOffer(j *jingle.Jingle) error {
 		return fail(err)
 	}
 	c.remoteSetup = opposite(setupOf(c.localSD))
-	a, err := sdpxlate.SDPToJingle(c.localSD, sdpxlate.ToJingleOptions{
-		Action: jingle.ActionSessionAccept, Role: jingle.RoleResponder,
-		SID: c.sid, Initiator: c.initiator, Responder: c.responder, OnLoss: c.loss,
-	})
+	a, err := sdpxlate.SDPToJingle(c.localSD, c.toJingleOptions(jingle.ActionSessionAccept))
 	if err != nil {
 		return fail(err)
 	}
@@ -545,7 +537,7 @@ func (c *Call) onAccept(j *jingle.Jingle) {
 	if j.Responder != "" {
 		c.responder = j.Responder
 	}
-	answer, err := sdpxlate.JingleToSDP(j, sdpxlate.ToSDPOptions{Role: jingle.RoleResponder, Type: sdpxlate.SDPTypeAnswer, Offer: c.localSD, OnLoss: c.loss})
+	answer, err := sdpxlate.JingleToSDP(j, c.toSDPOptions(sdpxlate.SDPTypeAnswer, c.localSD))
 	if err == nil {
 		err = c.setRemote(webrtc.SDPTypeAnswer, answer)
 	}
@@ -559,11 +551,11 @@ func (c *Call) onAccept(j *jingle.Jingle) {
 
 // onTransportInfo handles trickled candidates and ICE restarts.
 func (c *Call) onTransportInfo(j *jingle.Jingle) {
-	if c.remoteSD != nil && len(sdpxlate.ICERestarts(j, c.remoteSD)) > 0 {
+	if c.remoteSD != nil && len(c.iceRestarts(j)) > 0 {
 		c.onRemoteRestart(j)
 		return
 	}
-	cands, err := sdpxlate.JingleCandidatesToSDP(j, sdpxlate.MDNSKeep, c.loss)
+	cands, err := c.remoteCandidates(j)
 	if err != nil {
 		c.log.Warn("transport-info", "err", err)
 		return
@@ -575,7 +567,7 @@ func (c *Call) onTransportInfo(j *jingle.Jingle) {
 // answer to our restart, or the other party's restart, which we answer
 // with our own new credentials.
 func (c *Call) onRemoteRestart(j *jingle.Jingle) {
-	upd, err := sdpxlate.Apply(c.remoteSD, j, sdpxlate.ToSDPOptions{Role: c.role.Other(), OnLoss: c.loss})
+	upd, err := sdpxlate.Apply(c.remoteSD, j, c.toSDPOptions(sdpxlate.SDPTypeUnknown, nil))
 	if err != nil {
 		c.emit(Event{Kind: EventError, Err: fmt.Errorf("ICE restart: %w", err)})
 		return
@@ -600,6 +592,7 @@ func (c *Call) onRemoteRestart(j *jingle.Jingle) {
 		c.emit(Event{Kind: EventError, Err: fmt.Errorf("ICE restart: %w", err)})
 		return
 	}
+	stripCandidates(ti)
 	if !c.transition(jingle.ActionTransportInfo) {
 		return
 	}
@@ -621,14 +614,24 @@ func (c *Call) restartICE() error {
 		return err
 	}
 	ti, err := sdpxlate.SDPToTransportInfo(c.localSD, nil, c.transportInfoOptions())
+	if err == nil && !c.transition(jingle.ActionTransportInfo) {
+		err = ErrWrongState
+	}
 	if err != nil {
+		c.terminate(jingle.ReasonFailedTransport, "ICE restart failed", err)
 		return err
 	}
-	if !c.transition(jingle.ActionTransportInfo) {
-		return ErrWrongState
-	}
+	stripCandidates(ti)
 	c.restarting = true
-	if err := c.sendJingle(ti, nil); err != nil {
+	// Our ICE agent has new credentials now: without the other party's,
+	// the connection cannot go on.
+	err = c.sendJingle(ti, func(err error) {
+		if err != nil && c.restarting {
+			c.terminate(jingle.ReasonFailedTransport, "ICE restart refused", err)
+		}
+	})
+	if err != nil {
+		c.terminate(jingle.ReasonFailedTransport, "ICE restart not sent", err)
 		return err
 	}
 	c.emit(Event{Kind: EventICERestart, Local: true, Contents: contentNames(ti)})
@@ -651,7 +654,7 @@ func (c *Call) addMedia(medium string) error {
 		}
 		err = c.createDataChannel()
 	default:
-		err = c.addLocalTrack(medium, true)
+		err = c.addLocalTrack(medium, nil)
 	}
 	if err != nil {
 		return err
@@ -664,10 +667,7 @@ func (c *Call) addMedia(medium string) error {
 	if err := c.setLocal(offer); err != nil {
 		return err
 	}
-	msgs, err := sdpxlate.Diff(old, c.localSD, sdpxlate.ToJingleOptions{
-		Role: c.role, SID: c.sid, Initiator: c.initiator, Responder: c.responder,
-		Creators: c.creators, OnLoss: c.loss,
-	})
+	msgs, err := sdpxlate.Diff(old, c.localSD, c.toJingleOptions(jingle.ActionUnknown))
 	var add *jingle.Jingle
 	for _, m := range msgs {
 		if m.Action == jingle.ActionContentAdd {
@@ -679,11 +679,11 @@ func (c *Call) addMedia(medium string) error {
 	if err == nil && add == nil {
 		err = errors.New("jinglepeer: the new offer adds no content")
 	}
-	c.preOffer = old
 	if err != nil {
 		c.rollback()
 		return err
 	}
+	stripCandidates(add)
 	names := contentNames(add)
 	c.adding = names
 	for _, n := range names {
@@ -693,41 +693,95 @@ func (c *Call) addMedia(medium string) error {
 		c.rollback()
 		return ErrWrongState
 	}
+	failed := func() {
+		c.mu.Lock()
+		c.neg = jingle.Negotiation{}
+		c.mu.Unlock()
+		c.rollback()
+	}
 	err = c.sendJingle(add, func(err error) {
-		if err != nil {
+		if err != nil && c.adding != nil {
+			failed()
 			c.emit(Event{Kind: EventError, Err: fmt.Errorf("content-add: %w", err)})
-			c.mu.Lock()
-			c.neg = jingle.Negotiation{}
-			c.mu.Unlock()
-			c.rollback()
 		}
 	})
 	if err != nil {
+		failed()
 		return err
 	}
 	c.emit(Event{Kind: EventContentAdd, Local: true, Contents: names, Media: medium})
 	return nil
 }
 
-// rollback returns to the local description before our pending offer
-// (content-add not sent, refused or rejected) and stops the contents it
-// added.
+// rollback ends our pending offer (a content-add that could not be sent,
+// was refused or rejected) and stops the contents it added. Pion has no
+// rollback, so the offer is answered locally with the current remote
+// description, the new m-sections rejected (port 0, inactive).
 func (c *Call) rollback() {
-	if c.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
-		if err := c.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); err != nil {
-			c.log.Warn("rollback", "err", err)
+	defer func() { c.adding = nil }()
+	if c.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer && c.remoteSD != nil {
+		answer, err := rejectingAnswer(c.remoteSD, c.localSD)
+		if err == nil {
+			setSetup(answer, c.remoteSetup)
+			err = c.setRemote(webrtc.SDPTypeAnswer, answer)
 		}
-	}
-	if c.preOffer != nil {
-		c.localSD = c.preOffer
-		c.recordLocal(c.localSD)
+		if err != nil {
+			c.log.Warn("answering our own offer to withdraw it", "err", err)
+		}
 	}
 	for _, n := range c.adding {
-		if t := c.transceiver(n); t != nil {
-			_ = t.Stop()
+		t := c.transceiver(c.midOf(n))
+		if t == nil {
+			// The data channel's m-section has no transceiver.
+			c.mu.Lock()
+			dc := c.dc
+			c.dc, c.dcOpen = nil, false
+			c.mu.Unlock()
+			if dc != nil {
+				_ = dc.Close()
+			}
+			continue
+		}
+		if err := t.Stop(); err != nil {
+			c.log.Warn("stopping a withdrawn content", "content", n, "err", err)
 		}
 	}
-	c.adding, c.preOffer = nil, nil
+}
+
+// rejectingAnswer answers offer with remote, the current remote
+// description, plus a rejected m-section for each m-section of the offer
+// that remote does not have.
+func rejectingAnswer(remote, offer *sdp.SessionDescription) (*sdp.SessionDescription, error) {
+	text, err := sdpxlate.MarshalSDP(remote)
+	if err != nil {
+		return nil, err
+	}
+	answer, err := sdpxlate.ParseSDP(text)
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	for _, md := range answer.MediaDescriptions {
+		if mid, ok := md.Attribute("mid"); ok {
+			have[mid] = true
+		}
+	}
+	for _, md := range offer.MediaDescriptions {
+		mid, _ := md.Attribute("mid")
+		if have[mid] {
+			continue
+		}
+		rej := &sdp.MediaDescription{MediaName: md.MediaName, ConnectionInformation: md.ConnectionInformation}
+		rej.MediaName.Port = sdp.RangedPort{Value: 0}
+		rej.Attributes = append(rej.Attributes, sdp.NewAttribute("mid", mid), sdp.NewPropertyAttribute("inactive"))
+		for _, a := range md.Attributes {
+			if a.Key == "rtpmap" || a.Key == "fmtp" {
+				rej.Attributes = append(rej.Attributes, a)
+			}
+		}
+		answer.MediaDescriptions = append(answer.MediaDescriptions, rej)
+	}
+	return answer, nil
 }
 
 // onContentAdd answers a content-add from the other party: it accepts the
@@ -755,27 +809,24 @@ func (c *Call) onContentAdd(j *jingle.Jingle) {
 			}
 		}
 	}
-	upd, err := sdpxlate.Apply(c.remoteSD, j, sdpxlate.ToSDPOptions{Role: c.role.Other(), Type: sdpxlate.SDPTypeOffer, OnLoss: c.loss})
+	c.addMids(j)
+	upd, err := sdpxlate.Apply(c.remoteSD, j, c.toSDPOptions(sdpxlate.SDPTypeOffer, nil))
 	if err != nil {
 		refuse(err)
 		return
 	}
 	setSetup(upd, c.remoteSetup)
-	kinds := mediaOfJingle(j)
-	if err := c.renegotiateAsAnswerer(upd, kinds...); err != nil {
+	if err := c.renegotiateAsAnswerer(upd); err != nil {
 		refuse(err)
 		return
 	}
-	acc, err := sdpxlate.SDPToJingle(c.localSD, sdpxlate.ToJingleOptions{
-		Action: jingle.ActionContentAccept, Role: c.role,
-		SID: c.sid, Initiator: c.initiator, Responder: c.responder,
-		Creators: c.creators, OnLoss: c.loss,
-	})
+	acc, err := sdpxlate.SDPToJingle(c.localSD, c.toJingleOptions(jingle.ActionContentAccept))
 	if err != nil {
 		refuse(err)
 		return
 	}
 	acc.Contents = slices.DeleteFunc(acc.Contents, func(ct jingle.Content) bool { return !slices.Contains(names, ct.Name) })
+	stripCandidates(acc)
 	if !c.transition(jingle.ActionContentAccept) {
 		return
 	}
@@ -786,12 +837,12 @@ func (c *Call) onContentAdd(j *jingle.Jingle) {
 
 // onContentAccept handles the answer to our content-add.
 func (c *Call) onContentAccept(j *jingle.Jingle) {
-	upd, err := sdpxlate.Apply(c.remoteSD, j, sdpxlate.ToSDPOptions{Role: c.role.Other(), Type: sdpxlate.SDPTypeAnswer, Offer: c.localSD, OnLoss: c.loss})
+	upd, err := sdpxlate.Apply(c.remoteSD, j, c.toSDPOptions(sdpxlate.SDPTypeAnswer, c.localSD))
 	if err == nil {
 		setSetup(upd, c.remoteSetup)
 		err = c.setRemote(webrtc.SDPTypeAnswer, upd)
 	}
-	c.adding, c.preOffer = nil, nil
+	c.adding = nil
 	if err != nil {
 		c.emit(Event{Kind: EventError, Err: fmt.Errorf("content-accept: %w", err)})
 		return
@@ -812,14 +863,14 @@ func (c *Call) onContentReject(j *jingle.Jingle) {
 // onContentRemove stops the removed contents.
 func (c *Call) onContentRemove(j *jingle.Jingle) {
 	names := contentNames(j)
-	if upd, err := sdpxlate.Apply(c.remoteSD, j, sdpxlate.ToSDPOptions{Role: c.role.Other(), OnLoss: c.loss}); err == nil {
+	if upd, err := sdpxlate.Apply(c.remoteSD, j, c.toSDPOptions(sdpxlate.SDPTypeUnknown, nil)); err == nil {
 		c.remoteSD = upd
 		c.recordRemote(upd)
 	} else {
 		c.log.Warn("content-remove", "err", err)
 	}
 	for _, n := range names {
-		if t := c.transceiver(n); t != nil {
+		if t := c.transceiver(c.midOf(n)); t != nil {
 			if err := t.Stop(); err != nil {
 				c.log.Warn("stopping a removed content", "content", n, "err", err)
 			}
@@ -834,7 +885,7 @@ func (c *Call) onContentRemove(j *jingle.Jingle) {
 
 // onContentModify applies new senders and renegotiates the directions.
 func (c *Call) onContentModify(j *jingle.Jingle) {
-	upd, err := sdpxlate.Apply(c.remoteSD, j, sdpxlate.ToSDPOptions{Role: c.role.Other(), Type: sdpxlate.SDPTypeOffer, OnLoss: c.loss})
+	upd, err := sdpxlate.Apply(c.remoteSD, j, c.toSDPOptions(sdpxlate.SDPTypeOffer, nil))
 	if err == nil {
 		setSetup(upd, c.remoteSetup)
 		err = c.renegotiateAsAnswerer(upd)
@@ -843,6 +894,19 @@ func (c *Call) onContentModify(j *jingle.Jingle) {
 		c.emit(Event{Kind: EventError, Err: fmt.Errorf("content-modify: %w", err)})
 	}
 	c.emit(Event{Kind: EventContentModify, Contents: contentNames(j)})
+}
+
+// stripCandidates removes the candidates pion writes into descriptions
+// made after gathering (renegotiations, ICE restarts): candidates are only
+// ever trickled, one transport-info each, and those of a restart belong to
+// the new credentials only once gathered again.
+func stripCandidates(j *jingle.Jingle) {
+	for i := range j.Contents {
+		if tr := j.Contents[i].Transport; tr != nil {
+			tr.Candidates = nil
+			tr.GatheringComplete = false
+		}
+	}
 }
 
 func contentNames(j *jingle.Jingle) []string {
@@ -856,8 +920,39 @@ func contentNames(j *jingle.Jingle) []string {
 func (c *Call) transportInfoOptions() sdpxlate.TransportInfoOptions {
 	return sdpxlate.TransportInfoOptions{
 		SID: c.sid, Initiator: c.initiator, Responder: c.responder,
-		Creators: c.creators, Local: c.localSD, OnLoss: c.loss,
+		Creators: c.creators, Names: sdpxlate.Invert(c.mids), Local: c.localSD, OnLoss: c.loss,
 	}
+}
+
+// toJingleOptions are the options to translate our descriptions: our role,
+// the session's parties, the creators of contents, and the content names
+// of the m-sections whose a=mid is not the name.
+func (c *Call) toJingleOptions(a jingle.Action) sdpxlate.ToJingleOptions {
+	return sdpxlate.ToJingleOptions{
+		Action: a, Role: c.role, SID: c.sid, Initiator: c.initiator, Responder: c.responder,
+		Creators: c.creators, Names: sdpxlate.Invert(c.mids), OnLoss: c.loss,
+	}
+}
+
+// toSDPOptions are the options to translate the other party's Jingle.
+func (c *Call) toSDPOptions(t sdpxlate.SDPType, offer *sdp.SessionDescription) sdpxlate.ToSDPOptions {
+	return sdpxlate.ToSDPOptions{Role: c.role.Other(), Type: t, Offer: offer, Mids: c.mids, OnLoss: c.loss}
+}
+
+// addMids records the a=mid of the other party's contents whose name
+// browsers (and pion) would refuse as a mid.
+func (c *Call) addMids(j *jingle.Jingle) {
+	for name, mid := range sdpxlate.SDPMids(j) {
+		c.mids[name] = mid
+	}
+}
+
+// midOf returns the a=mid of a content.
+func (c *Call) midOf(name string) string {
+	if m, ok := c.mids[name]; ok {
+		return m
+	}
+	return name
 }
 
 func (c *Call) loss(l sdpxlate.Loss) {

@@ -218,5 +218,3 @@ func errorCondition(toks tokens) string {
 	}
 	return cond
 }
-
-
