@@ -36,6 +36,7 @@ gotest:
 
 e2e:
 	bash e2e/run.sh
+	bash e2e/webclient/run.sh
 
 # unit: the fast tests only (no real servers).
 unit:

@@ -80,6 +80,13 @@ type call struct {
 	ended          bool
 }
 
+// callKey names a call in the bridge: sids are chosen by the caller, so two
+// web users of the gateway (one calling the other through the XMPP server)
+// share one.
+func callKey(user, sid string) string { return user + "\x00" + sid }
+
+func (c *call) key() string { return callKey(c.user, c.sid) }
+
 func (c *call) creators() map[string]jingle.Role {
 	m := map[string]jingle.Role{}
 	for _, sd := range []*sdp.SessionDescription{c.localSDP, c.remoteSDP} {
@@ -125,7 +132,7 @@ type bridge struct {
 	iqTimeout   time.Duration
 
 	mu    sync.Mutex
-	calls map[string]*call // by sid
+	calls map[string]*call // by callKey(user, sid)
 
 	work chan func(context.Context)
 }
@@ -229,12 +236,12 @@ func (b *bridge) sendJingle(ctx context.Context, c *call, j *jingle.Jingle, onEr
 		if errors.As(err, &se) && (se.Condition == stanza.ServiceUnavailable || se.Condition == stanza.RecipientUnavailable || se.Condition == stanza.ItemNotFound) {
 			reason = jingle.ReasonGone
 		}
-		b.end(context.Background(), c.sid, reason, fmt.Sprintf("%s refused: %v", action, err), false)
+		b.end(context.Background(), c.key(), reason, fmt.Sprintf("%s refused: %v", action, err), false)
 	})
 	if err != nil {
 		b.log.Warn("sending jingle failed", "sid", c.sid, "action", action, "err", err)
 		if action != jingle.ActionSessionTerminate {
-			go b.end(context.Background(), c.sid, jingle.ReasonConnectivityError, "the XMPP link is down", false)
+			go b.end(context.Background(), c.key(), jingle.ReasonConnectivityError, "the XMPP link is down", false)
 		}
 	}
 }
@@ -244,15 +251,16 @@ func (b *bridge) sendJingle(ctx context.Context, c *call, j *jingle.Jingle, onEr
 // end finishes the call sid: tells the browser (unless fromBrowser), tells
 // the peer what the state requires (unless the peer ended it), and forgets
 // the call.
-func (b *bridge) end(ctx context.Context, sid string, reason jingle.ReasonCondition, text string, fromPeer bool) {
+func (b *bridge) end(ctx context.Context, k string, reason jingle.ReasonCondition, text string, fromPeer bool) {
 	b.mu.Lock()
-	c := b.calls[sid]
+	c := b.calls[k]
 	if c == nil || c.ended {
 		b.mu.Unlock()
 		return
 	}
 	c.ended = true
-	delete(b.calls, sid)
+	delete(b.calls, k)
+	sid := c.sid
 	if c.timer != nil {
 		c.timer.Stop()
 	}
@@ -327,16 +335,16 @@ func (b *bridge) peerGone(full jid.JID) {
 }
 
 func (b *bridge) armRingTimer(c *call) {
-	sid := c.sid
+	sid := c.key()
 	c.timer = time.AfterFunc(b.ringTimeout, func() {
 		b.end(context.Background(), sid, jingle.ReasonTimeout, "no answer", false)
 	})
 }
 
-func (b *bridge) get(sid string) *call {
+func (b *bridge) get(user, sid string) *call {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.calls[sid]
+	return b.calls[callKey(user, sid)]
 }
 
 // --- browser side ------------------------------------------------------------
@@ -348,7 +356,7 @@ func (b *bridge) handleBrowser(ctx context.Context, t *wsapi.Tab, m *wsapi.Messa
 	case wsapi.TypeCall:
 		return b.startCall(ctx, t, m)
 	}
-	c := b.get(m.SID)
+	c := b.get(t.User(), m.SID)
 	if c == nil || c.user != t.User() || (c.tab != nil && c.tab != t) || (c.tab == nil && !slices.Contains(c.ringing, t)) {
 		return wsErr(wsapi.CodeNotFound, m.SID, "%s: no call %q on this tab", m.Type, m.SID)
 	}
@@ -360,7 +368,7 @@ func (b *bridge) handleBrowser(ctx context.Context, t *wsapi.Tab, m *wsapi.Messa
 		if r, err := jingle.ParseReasonCondition(m.Reason); err == nil {
 			reason = r
 		}
-		b.end(ctx, c.sid, reason, m.Text, false)
+		b.end(ctx, c.key(), reason, m.Text, false)
 		t.ReleaseSID(c.sid)
 		return nil
 	case wsapi.TypeHangup:
@@ -376,7 +384,7 @@ func (b *bridge) handleBrowser(ctx context.Context, t *wsapi.Tab, m *wsapi.Messa
 		b.mu.Lock()
 		c.ringing = slices.DeleteFunc(c.ringing, func(x *wsapi.Tab) bool { return x == t })
 		b.mu.Unlock()
-		b.end(ctx, c.sid, reason, m.Text, false)
+		b.end(ctx, c.key(), reason, m.Text, false)
 		return nil
 	case wsapi.TypeOffer:
 		return b.browserOffer(ctx, t, c, m)
@@ -416,11 +424,11 @@ func (b *bridge) startCall(ctx context.Context, t *wsapi.Tab, m *wsapi.Message) 
 		c.jmi = jmiProposed
 	}
 	b.mu.Lock()
-	if _, dup := b.calls[c.sid]; dup {
+	if _, dup := b.calls[c.key()]; dup {
 		b.mu.Unlock()
 		return wsErr(wsapi.CodeConflict, m.SID, "call: sid %q is in use", m.SID)
 	}
-	b.calls[c.sid] = c
+	b.calls[c.key()] = c
 	b.armRingTimer(c)
 	b.mu.Unlock()
 
@@ -474,12 +482,12 @@ func (b *bridge) accept(ctx context.Context, t *wsapi.Tab, c *call) error {
 func (b *bridge) deliverOffer(c *call, j *jingle.Jingle) error {
 	sd, err := sdpxlate.JingleToSDP(j, sdpxlate.ToSDPOptions{Role: jingle.RoleInitiator, Type: sdpxlate.SDPTypeOffer})
 	if err != nil {
-		b.end(context.Background(), c.sid, jingle.ReasonFailedApplication, "the offer could not be translated: "+err.Error(), false)
+		b.end(context.Background(), c.key(), jingle.ReasonFailedApplication, "the offer could not be translated: "+err.Error(), false)
 		return nil
 	}
 	text, err := sdpxlate.MarshalSDP(sd)
 	if err != nil {
-		b.end(context.Background(), c.sid, jingle.ReasonFailedApplication, "the offer could not be written: "+err.Error(), false)
+		b.end(context.Background(), c.key(), jingle.ReasonFailedApplication, "the offer could not be written: "+err.Error(), false)
 		return nil
 	}
 	b.mu.Lock()

@@ -74,7 +74,7 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 	}
 
 	b.mu.Lock()
-	c := b.calls[j.SID]
+	c := b.calls[callKey(user, j.SID)]
 	if c != nil && !(c.peer.Equal(iq.From) || (c.peer.Resourcepart() == "" && c.peer.Equal(iq.From.Bare()))) {
 		c = nil // someone else's session of the same name
 	}
@@ -92,14 +92,14 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 					return copyOut(t, jingle.ErrorReply(iq, jingle.CondTieBreak))
 				}
 				// Theirs wins: ours ends, theirs replaces it on the same tab.
-				lost := other.sid
+				lost := other.key()
 				b.enqueue("glare", func(ctx context.Context) {
 					b.end(ctx, lost, jingle.ReasonAlternativeSession, "glare: the other call won the tie-break", true)
 				})
 			}
 		}
 		c = &call{sid: j.SID, user: user, role: jingle.RoleResponder, local: iq.To, peer: iq.From, tab: tab, proposedAt: time.Now()}
-		b.calls[c.sid] = c
+		b.calls[c.key()] = c
 	} else if c.outgoing == false && c.tab == nil && j.Action == jingle.ActionSessionInitiate {
 		c.peer = iq.From
 	}
@@ -205,7 +205,7 @@ func (b *bridge) processJingle(ctx context.Context, c *call, j *jingle.Jingle) {
 		if j.Reason != nil {
 			reason, text = j.Reason.Condition, j.Reason.Text
 		}
-		b.end(ctx, c.sid, reason, text, true)
+		b.end(ctx, c.key(), reason, text, true)
 	case jingle.ActionTransportInfo:
 		b.remoteTransportInfo(ctx, c, j)
 	case jingle.ActionSessionInfo:
@@ -228,11 +228,11 @@ func (b *bridge) processJingle(ctx context.Context, c *call, j *jingle.Jingle) {
 // propose before it.
 func (b *bridge) incomingInitiate(ctx context.Context, c *call, j *jingle.Jingle) {
 	if !hasDTLS(j) {
-		b.end(ctx, c.sid, jingle.ReasonSecurityError, "browsers need DTLS-SRTP: the offer has no DTLS fingerprint", false)
+		b.end(ctx, c.key(), jingle.ReasonSecurityError, "browsers need DTLS-SRTP: the offer has no DTLS fingerprint", false)
 		return
 	}
 	if !b.g.Presence.Allowed(ctx, c.user, c.peer) {
-		b.end(ctx, c.sid, jingle.ReasonDecline, "not allowed by the call policy", false)
+		b.end(ctx, c.key(), jingle.ReasonDecline, "not allowed by the call policy", false)
 		return
 	}
 	b.mu.Lock()
@@ -304,7 +304,7 @@ func (b *bridge) remoteAnswer(ctx context.Context, c *call, j *jingle.Jingle, a 
 		ans, err = sdpxlate.Apply(remote, j, sdpxlate.ToSDPOptions{Role: c.role.Other(), Type: sdpxlate.SDPTypeAnswer, Offer: local})
 	}
 	if err != nil {
-		b.end(ctx, c.sid, jingle.ReasonFailedApplication, "the answer could not be translated: "+err.Error(), false)
+		b.end(ctx, c.key(), jingle.ReasonFailedApplication, "the answer could not be translated: "+err.Error(), false)
 		return
 	}
 	_ = b.sendAnswer(c, ans)
@@ -472,14 +472,14 @@ func (b *bridge) processMessage(ctx context.Context, m inMessage, from, to jid.J
 	if m.Type == "error" {
 		// A bounced propose: the peer cannot be reached.
 		sid, ok := cutPrefix(m.ID, "jm-propose-")
-		if c := b.get(sid); ok && c != nil && c.outgoing {
-			b.end(ctx, sid, jingle.ReasonGone, "the call could not be delivered", true)
+		if c := b.get(user, sid); ok && c != nil && c.outgoing {
+			b.end(ctx, c.key(), jingle.ReasonGone, "the call could not be delivered", true)
 		}
 		return
 	}
 	if rid, ok := receiptID(m.Inner); ok {
 		if sid, ok := cutPrefix(rid, "jm-propose-"); ok {
-			b.proposeDelivered(sid, from)
+			b.proposeDelivered(user, sid, from)
 		}
 	}
 	jmi, err := jingle.UnmarshalJMI(m.Inner)
@@ -490,11 +490,11 @@ func (b *bridge) processMessage(ctx context.Context, m inMessage, from, to jid.J
 	case jingle.JMIPropose:
 		b.incomingPropose(ctx, user, from, to, jmi)
 	case jingle.JMIRinging:
-		b.proposeDelivered(jmi.ID, from)
+		b.proposeDelivered(user, jmi.ID, from)
 	case jingle.JMIProceed, jingle.JMIAccept:
-		b.proceed(ctx, jmi.ID, from)
+		b.proceed(ctx, user, jmi.ID, from)
 	case jingle.JMIReject:
-		c := b.get(jmi.ID)
+		c := b.get(user, jmi.ID)
 		if c == nil || !c.peer.Bare().Equal(from.Bare()) {
 			return
 		}
@@ -506,9 +506,9 @@ func (b *bridge) processMessage(ctx context.Context, m inMessage, from, to jid.J
 		if from.Bare().Equal(to.Bare()) {
 			return // our own reject, carbon-copied
 		}
-		b.end(ctx, jmi.ID, reason, text, true)
+		b.end(ctx, callKey(user, jmi.ID), reason, text, true)
 	case jingle.JMIRetract, jingle.JMIFinish:
-		c := b.get(jmi.ID)
+		c := b.get(user, jmi.ID)
 		if c == nil || !c.peer.Bare().Equal(from.Bare()) {
 			return
 		}
@@ -520,7 +520,7 @@ func (b *bridge) processMessage(ctx context.Context, m inMessage, from, to jid.J
 		if jmi.Reason != nil {
 			reason, text = jmi.Reason.Condition, jmi.Reason.Text
 		}
-		b.end(ctx, jmi.ID, reason, text, true)
+		b.end(ctx, callKey(user, jmi.ID), reason, text, true)
 	}
 }
 
@@ -550,9 +550,9 @@ func receiptID(inner []byte) (string, bool) {
 }
 
 // proposeDelivered: a ringing or a receipt for our propose.
-func (b *bridge) proposeDelivered(sid string, from jid.JID) {
+func (b *bridge) proposeDelivered(user, sid string, from jid.JID) {
 	b.mu.Lock()
-	c := b.calls[sid]
+	c := b.calls[callKey(user, sid)]
 	if c == nil || !c.outgoing || !c.peer.Bare().Equal(from.Bare()) || c.ringSent || c.jmi != jmiProposed {
 		b.mu.Unlock()
 		return
@@ -564,9 +564,9 @@ func (b *bridge) proposeDelivered(sid string, from jid.JID) {
 }
 
 // proceed: the peer's resource takes our proposed call.
-func (b *bridge) proceed(ctx context.Context, sid string, from jid.JID) {
+func (b *bridge) proceed(ctx context.Context, user, sid string, from jid.JID) {
 	b.mu.Lock()
-	c := b.calls[sid]
+	c := b.calls[callKey(user, sid)]
 	if c == nil || !c.outgoing || c.jmi != jmiProposed || !c.peer.Bare().Equal(from.Bare()) {
 		b.mu.Unlock()
 		return
@@ -609,7 +609,7 @@ func (b *bridge) incomingPropose(ctx context.Context, user string, from, to jid.
 		return
 	}
 	b.mu.Lock()
-	if _, dup := b.calls[p.ID]; dup {
+	if _, dup := b.calls[callKey(user, p.ID)]; dup {
 		b.mu.Unlock()
 		return
 	}
@@ -622,8 +622,8 @@ func (b *bridge) incomingPropose(ctx context.Context, user string, from, to jid.
 				b.sendJMI(ctx, c, from, jingle.JMI{Kind: jingle.JMIReject, ID: p.ID, TieBreak: true, Reason: &jingle.Reason{Condition: jingle.ReasonExpired, Text: "tie-break"}})
 				return
 			}
-			lost := o.sid
-			defer b.end(ctx, lost, jingle.ReasonCancel, "tie-break", true)
+			lost, lostKey := o.sid, o.key()
+			defer b.end(ctx, lostKey, jingle.ReasonCancel, "tie-break", true)
 			// Ours loses: retract it without telling the browser twice.
 			b.enqueue("jmi glare", func(ctx context.Context) {
 				b.sendJMI(ctx, o, from.Bare(), jingle.JMI{Kind: jingle.JMIRetract, ID: lost, TieBreak: true})
@@ -631,7 +631,7 @@ func (b *bridge) incomingPropose(ctx context.Context, user string, from, to jid.
 		}
 	}
 	c.ringing = tabs
-	b.calls[c.sid] = c
+	b.calls[c.key()] = c
 	b.armRingTimer(c)
 	b.mu.Unlock()
 	for _, t := range tabs {

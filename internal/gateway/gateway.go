@@ -23,6 +23,7 @@ import (
 	"github.com/jinglegate/jinglegate/internal/presence"
 	"github.com/jinglegate/jinglegate/internal/roster"
 	"github.com/jinglegate/jinglegate/internal/wsapi"
+	"github.com/jinglegate/jinglegate/web"
 )
 
 // ShutdownTimeout bounds each step of a graceful shutdown.
@@ -140,6 +141,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 
 func (g *Gateway) routes() {
 	g.mux.Handle("GET /ws", g.WS)
+	// The browser client library and the demo page.
+	g.mux.Handle("/", web.Handler())
 	g.mux.HandleFunc("POST /admin/roster", g.adminRoster)
 	if g.cfg.Demo.Enabled {
 		g.mux.HandleFunc("POST /demo/token", g.demoToken)

@@ -4,12 +4,6 @@
 // failure fails it. Remove an entry once it is fixed.
 export const knownIssues = [
   {
-    id: 'web-to-web-one-gateway',
-    match: /B never rang/,
-    reason:
-      'a call between two web users of the same gateway never rings: the bridge keys calls by sid alone, and the propose that comes back through the XMPP server has the caller\'s sid, so incomingPropose drops it as a duplicate (internal/gateway/calls_xmpp.go)',
-  },
-  {
     id: 'callee-renegotiation-actpass-answer',
     match: /Answerer must use either active or passive value for setup attribute/,
     reason:
