@@ -67,14 +67,20 @@ const codecs = {
       return wrapIQ(j.out, { from, to });
     },
     async xmlToCandidates(page, xml) {
+      // The output is a full SDP (m-sections) or bare candidate lines led
+      // by a=mid; attribute order inside an m-section is free, so each
+      // section is read whole before its candidates are emitted.
       const out = [];
-      let mid;
-      let ufrag;
-      for (const l of toSDP(xml).out.split('\r\n')) {
-        if (l.startsWith('a=mid:')) [mid, ufrag] = [l.slice(6), undefined];
-        else if (l.startsWith('a=ice-ufrag:')) ufrag = l.slice(12);
-        else if (l.startsWith('a=candidate:')) out.push({ candidate: l.slice(2), sdpMid: mid, usernameFragment: ufrag });
-        else if (l === 'a=end-of-candidates') out.push({ candidate: '', sdpMid: mid });
+      const text = toSDP(xml).out;
+      const sections = /^m=/m.test(text) ? text.split(/\r\n(?=m=)/).slice(1) : text.split(/\r\n(?=a=mid:)/);
+      for (const sec of sections) {
+        const lines = sec.split('\r\n');
+        const mid = lines.find((l) => l.startsWith('a=mid:'))?.slice(6);
+        const ufrag = lines.find((l) => l.startsWith('a=ice-ufrag:'))?.slice(12);
+        for (const l of lines) {
+          if (l.startsWith('a=candidate:')) out.push({ candidate: l.slice(2), sdpMid: mid, usernameFragment: ufrag });
+          else if (l === 'a=end-of-candidates') out.push({ candidate: '', sdpMid: mid });
+        }
       }
       return out;
     },
