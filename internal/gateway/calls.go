@@ -74,7 +74,6 @@ type call struct {
 	// remote answer (content-accept or restart transport-info) it waits
 	// for.
 	awaitingAnswer bool
-	proposedAt     time.Time
 	timer          *time.Timer
 	ringSent       bool
 	ended          bool
@@ -419,7 +418,7 @@ func (b *bridge) startCall(ctx context.Context, t *wsapi.Tab, m *wsapi.Message) 
 		}
 	}
 	c := &call{sid: m.SID, user: t.User(), outgoing: true, role: jingle.RoleInitiator, media: m.Media,
-		local: t.JID(), peer: to, tab: t, proposedAt: time.Now()}
+		local: t.JID(), peer: to, tab: t}
 	if useJMI {
 		c.jmi = jmiProposed
 	}
@@ -528,18 +527,7 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 		if sdpHasNoDTLS(m.Description) {
 			return wsErr(wsapi.CodeBadRequest, c.sid, "offer: the SDP has no DTLS fingerprint")
 		}
-		j, err := sdpxlate.SDPToJingle(m.Description, sdpxlate.ToJingleOptions{Action: jingle.ActionSessionInitiate, Role: jingle.RoleInitiator, SID: c.sid})
-		if err != nil {
-			return wsErr(wsapi.CodeBadRequest, c.sid, "offer: %v", err)
-		}
-		b.mu.Lock()
-		tr := jingle.Next(c.state, c.neg, jingle.RoleInitiator, jingle.ActionSessionInitiate)
-		c.state, c.neg = tr.State, tr.Neg
-		c.localSDP = m.Description
-		b.mu.Unlock()
-		b.sendJingle(ctx, c, j, nil)
-		b.flushLocal(ctx, c)
-		return nil
+		return b.startSession(ctx, c, m, jingle.ActionSessionInitiate, jingle.RoleInitiator)
 	}
 	// A new offer in a live session: renegotiation.
 	b.mu.Lock()
@@ -593,6 +581,24 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 	return nil
 }
 
+// startSession sends the browser's first description as session-initiate
+// (its offer) or session-accept (its answer), then the candidates that
+// waited for it.
+func (b *bridge) startSession(ctx context.Context, c *call, m *wsapi.Message, a jingle.Action, role jingle.Role) error {
+	j, err := sdpxlate.SDPToJingle(m.Description, sdpxlate.ToJingleOptions{Action: a, Role: role, SID: c.sid})
+	if err != nil {
+		return wsErr(wsapi.CodeBadRequest, c.sid, "%s: %v", m.Type, err)
+	}
+	b.mu.Lock()
+	tr := jingle.Next(c.state, c.neg, role, a)
+	c.state, c.neg = tr.State, tr.Neg
+	c.localSDP = m.Description
+	b.mu.Unlock()
+	b.sendJingle(ctx, c, j, nil)
+	b.flushLocal(ctx, c)
+	return nil
+}
+
 func (b *bridge) sendAnswer(c *call, sd *sdp.SessionDescription) error {
 	text, err := sdpxlate.MarshalSDP(sd)
 	if err != nil {
@@ -615,18 +621,7 @@ func (b *bridge) browserAnswer(ctx context.Context, t *wsapi.Tab, c *call, m *ws
 		return wsErr(wsapi.CodeConflict, c.sid, "answer: there is no offer to answer")
 	}
 	if state == jingle.StatePending && old == nil {
-		j, err := sdpxlate.SDPToJingle(m.Description, sdpxlate.ToJingleOptions{Action: jingle.ActionSessionAccept, Role: jingle.RoleResponder, SID: c.sid})
-		if err != nil {
-			return wsErr(wsapi.CodeBadRequest, c.sid, "answer: %v", err)
-		}
-		b.mu.Lock()
-		tr := jingle.Next(c.state, c.neg, jingle.RoleResponder, jingle.ActionSessionAccept)
-		c.state, c.neg = tr.State, tr.Neg
-		c.localSDP = m.Description
-		b.mu.Unlock()
-		b.sendJingle(ctx, c, j, nil)
-		b.flushLocal(ctx, c)
-		return nil
+		return b.startSession(ctx, c, m, jingle.ActionSessionAccept, jingle.RoleResponder)
 	}
 	// The answer to a renegotiation the peer started.
 	msgs, err := sdpxlate.Diff(old, m.Description, sdpxlate.ToJingleOptions{Role: c.role, SID: c.sid, Creators: c.creators()})

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"time"
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
@@ -98,7 +97,7 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 				})
 			}
 		}
-		c = &call{sid: j.SID, user: user, role: jingle.RoleResponder, local: iq.To, peer: iq.From, tab: tab, proposedAt: time.Now()}
+		c = &call{sid: j.SID, user: user, role: jingle.RoleResponder, local: iq.To, peer: iq.From, tab: tab}
 		b.calls[c.key()] = c
 	} else if c.outgoing == false && c.tab == nil && j.Action == jingle.ActionSessionInitiate {
 		c.peer = iq.From
@@ -585,7 +584,7 @@ func (b *bridge) incomingPropose(ctx context.Context, user string, from, to jid.
 		return
 	}
 	local := b.g.Presence.UserJID(user)
-	c := &call{sid: p.ID, user: user, role: jingle.RoleResponder, local: local, peer: from, jmi: jmiProposed, proposedAt: time.Now()}
+	c := &call{sid: p.ID, user: user, role: jingle.RoleResponder, local: local, peer: from, jmi: jmiProposed}
 	for _, d := range p.Descriptions {
 		if (d.Media == "audio" || d.Media == "video") && !slices.Contains(c.media, d.Media) {
 			c.media = append(c.media, d.Media)

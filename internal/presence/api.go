@@ -265,25 +265,13 @@ func (m *Manager) Remove(ctx context.Context, user string, contact jid.JID) erro
 }
 
 func (m *Manager) sendUnavailable(ctx context.Context, user string, contact jid.JID) {
-	m.mu.Lock()
-	var fulls []jid.JID
-	for _, t := range m.tabs[user] {
-		fulls = append(fulls, t.full)
-	}
-	m.mu.Unlock()
-	for _, f := range fulls {
-		m.send(ctx, outPresence{From: f, To: contact, Type: stanza.UnavailablePresence})
+	for _, t := range m.tabsOf(user) {
+		m.send(ctx, outPresence{From: t.full, To: contact, Type: stanza.UnavailablePresence})
 	}
 }
 
 func (m *Manager) sendCurrent(ctx context.Context, user string, contact jid.JID) {
-	m.mu.Lock()
-	var tabs []tabState
-	for _, t := range m.tabs[user] {
-		tabs = append(tabs, *t)
-	}
-	m.mu.Unlock()
-	for _, t := range tabs {
+	for _, t := range m.tabsOf(user) {
 		m.send(ctx, m.presenceOf(&t, contact))
 	}
 }

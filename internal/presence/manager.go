@@ -76,8 +76,7 @@ type Manager struct {
 	caps        map[string]Capabilities         // verified caps by ver
 	capsPending map[string]bool                 // ver being queried
 	jidCaps     map[string]Capabilities         // full JID -> caps (no or unverifiable hash)
-	dropped     int64
-	wg          sync.WaitGroup // learnCaps goroutines
+	wg          sync.WaitGroup                  // learnCaps goroutines
 }
 
 type tabState struct {
@@ -149,9 +148,6 @@ func (m *Manager) enqueue(what string, f func(context.Context)) {
 	select {
 	case m.work <- f:
 	default:
-		m.mu.Lock()
-		m.dropped++
-		m.mu.Unlock()
 		m.log.Error("presence queue full: work dropped", "what", what, "queue", cap(m.work))
 	}
 }
@@ -314,23 +310,27 @@ func (m *Manager) ResendAll(ctx context.Context) {
 // UnavailableAll sends unavailable from every tab: for graceful shutdown.
 func (m *Manager) UnavailableAll(ctx context.Context) {
 	m.mu.Lock()
-	var tabs []tabState
-	users := map[string][]jid.JID{}
-	for u, ts := range m.tabs {
-		for _, t := range ts {
-			tabs = append(tabs, *t)
-			users[u] = append(users[u], t.full)
-		}
+	users := make([]string, 0, len(m.tabs))
+	for u := range m.tabs {
+		users = append(users, u)
 	}
 	m.mu.Unlock()
-	for u, fulls := range users {
+	for _, u := range users {
 		for _, c := range m.fromContacts(ctx, u) {
-			for _, f := range fulls {
-				m.send(ctx, outPresence{From: f, To: c, Type: stanza.UnavailablePresence})
-			}
+			m.sendUnavailable(ctx, u, c)
 		}
 	}
-	_ = tabs
+}
+
+// tabsOf returns a snapshot of user's tabs.
+func (m *Manager) tabsOf(user string) []tabState {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]tabState, 0, len(m.tabs[user]))
+	for _, t := range m.tabs[user] {
+		out = append(out, *t)
+	}
+	return out
 }
 
 // localUser returns the web user a JID on our domain names, or "".

@@ -14,21 +14,11 @@ import { chromium } from 'playwright-core';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '..', '..', '..');
 
-export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+import { chromiumPath, chromiumArgs as baseArgs } from '../../lib/browser.js';
+
+export { chromiumPath };
 // --headless comes from launchPersistentContext({headless: true}).
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-  '--autoplay-policy=no-user-gesture-required',
-];
+export const chromiumArgs = [...baseArgs, '--autoplay-policy=no-user-gesture-required'];
 
 /**
  * gatewayEnv returns the gateway settings, or a reason to skip.
