@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -138,6 +139,7 @@ type browser struct {
 	session map[string]any
 	done    chan struct{}
 	wmu     sync.Mutex // gorilla allows one writer at a time
+	maxSeq  atomic.Uint64 // highest seq received
 }
 
 func connectBrowser(t *testing.T, addr, user string) *browser {
@@ -167,6 +169,9 @@ func connectBrowser(t *testing.T, addr, user string) *browser {
 			if err := json.Unmarshal(data, &m); err != nil {
 				t.Errorf("%s: server sent non-JSON %q", user, data)
 				continue
+			}
+			if s, ok := m["seq"].(float64); ok && uint64(s) > b.maxSeq.Load() {
+				b.maxSeq.Store(uint64(s))
 			}
 			b.msgs <- m
 		}
