@@ -138,7 +138,7 @@ type browser struct {
 	backlog []map[string]any
 	session map[string]any
 	done    chan struct{}
-	wmu     sync.Mutex // gorilla allows one writer at a time
+	wmu     sync.Mutex    // gorilla allows one writer at a time
 	maxSeq  atomic.Uint64 // highest seq received
 }
 
