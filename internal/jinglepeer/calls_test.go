@@ -144,8 +144,11 @@ func testJMIEcho(t *testing.T, s *xmpptest.Server) {
 	if got := ca.DataMessages(); len(got) != 1 || got[0] != "hello bob" {
 		t.Errorf("alice got data messages %q, want the echo of hello bob", got)
 	}
-	if st := cb.Stats(); st.DataMessagesReceived != 1 || st.DataMessagesSent != 1 || st.AudioSent == 0 || st.VideoSent == 0 {
-		t.Errorf("bob's stats %+v: want one data message echoed and RTP echoed", st)
+	// bob counts the echo after its send returns, which may be after alice
+	// received it: wait for the counter rather than read it at once.
+	st, err := cb.WaitStats(ctx, func(s jinglepeer.Stats) bool { return s.DataMessagesSent >= 1 })
+	if err != nil || st.DataMessagesReceived != 1 || st.DataMessagesSent != 1 || st.AudioSent == 0 || st.VideoSent == 0 {
+		t.Errorf("bob's stats %+v (%v): want one data message echoed and RTP echoed", st, err)
 	}
 	checkCall(t, ca, cb)
 
