@@ -58,7 +58,11 @@ type PayloadType struct {
 }
 
 // Parameter is a <parameter name value/>. An fmtp part without "=" (such as
-// "0-15" of telephone-event) has an empty Name.
+// "0-15" of telephone-event, or "111/111" of RED) has an empty Name: it is
+// written as <parameter name='111/111'/> (no value attribute, the form
+// StanzaJS writes and reads), and read from that form as well as from
+// <parameter name=” value='0-15'/> (Jitsi) and <parameter value='0-15'/>
+// (MongooseIM relaying Firefox).
 type Parameter struct {
 	Name  string
 	Value string
@@ -175,6 +179,14 @@ func (d *Description) build(b *builder) {
 		a.uint("maxptime", uint64(pt.MaxPTime))
 		b.open(NSRTP, "payload-type", a...)
 		for _, p := range pt.Parameters {
+			if p.Name == "" {
+				// A key-less fmtp part: the value goes in name (see
+				// Parameter).
+				var a attrs
+				a.always("name", p.Value)
+				b.empty(NSRTP, "parameter", a...)
+				continue
+			}
 			p.build(b, NSRTP)
 		}
 		for _, f := range pt.Feedback {
@@ -387,6 +399,10 @@ func decodePayloadType(d *xml.Decoder, se xml.StartElement, path string) (Payloa
 		switch {
 		case c.Name.Local == "parameter" && c.Name.Space != NSRTCPFB:
 			prm, err := decodeParameter(d, c)
+			if _, hasValue := attrOf(c, "value"); !hasValue && prm.Name != "" {
+				// <parameter name='111/111'/>: a key-less fmtp part.
+				prm = Parameter{Value: prm.Name}
+			}
 			pt.Parameters = append(pt.Parameters, prm)
 			return err
 		case isFeedback(c.Name):

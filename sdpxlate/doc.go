@@ -94,6 +94,20 @@
 //     an empty ICE-UDP transport.
 //   - A Jingle payload type without clockrate gets 90000 for video and 8000
 //     for audio, reported; a static one gets its RFC 3551 clock rate.
+//   - An fmtp part without "=" (RED's "111/111", telephone-event's "0-15")
+//     is written <parameter name='111/111'/>, StanzaJS's form; read are also
+//     name='' value='0-15' (Jitsi), value='0-15' alone (MongooseIM) and, for
+//     telephone-event only, QXmpp's name='events'. A <parameter name='x'/>
+//     without value is the bare part "x", never "x=".
+//   - SDP cannot name an ssrc in a=ssrc-group without a=ssrc lines for it
+//     (Chromium refuses the description), but Jingle can: StanzaJS sends the
+//     RTX ssrc of video only inside its FID <ssrc-group/>. Such ssrcs, and an
+//     ssrc attribute of <description/> that no <source/> describes, get
+//     a=ssrc lines with the cname and msid of a described member of their
+//     group (else of the first source with a cname); a group nothing can
+//     complete is dropped and reported. Written to Jingle, <description/>
+//     gets the ssrc attribute (the first ssrc of the first group, else of
+//     the first source), which StanzaJS builds its RTX lines from.
 //   - Jicofo's packed parameter (profile-level-id='42e01f;packetization-mode=1;')
 //     is unpacked into separate fmtp parameters.
 //   - An msid written with surrounding or repeated spaces is normalised, since

@@ -131,11 +131,18 @@ func formatParams(ps []jingle.Parameter) string {
 		if i > 0 {
 			b.WriteByte(';')
 		}
-		if p.Name != "" {
+		switch {
+		case p.Name == "":
+			b.WriteString(p.Value)
+		case p.Value == "":
+			// <parameter name='x'/>: a key-less part, as StanzaJS writes
+			// RED's "111/111"; "x=" would mean an empty value.
+			b.WriteString(p.Name)
+		default:
 			b.WriteString(p.Name)
 			b.WriteByte('=')
+			b.WriteString(p.Value)
 		}
-		b.WriteString(p.Value)
 	}
 	return b.String()
 }

@@ -683,7 +683,24 @@ func (t *toJingle) rtp(md *sdp.MediaDescription, where, proto string) (*jingle.D
 			}
 		}
 	}
+	desc.SSRC = primarySSRC(desc)
 	return desc, nil
+}
+
+// primarySSRC returns the ssrc that XEP-0167 puts on <description/>: the
+// first of the first group (the media ssrc of an FID or SIM group), else
+// the first source; 0 without sources. StanzaJS builds its RTP encodings,
+// and so its RTX ssrc lines, from this attribute alone.
+func primarySSRC(d *jingle.Description) uint32 {
+	for _, g := range d.SourceGroups {
+		if len(g.SSRCs) > 0 && slices.ContainsFunc(d.Sources, func(s jingle.Source) bool { return s.SSRC == g.SSRCs[0] }) {
+			return g.SSRCs[0]
+		}
+	}
+	if len(d.Sources) > 0 {
+		return d.Sources[0].SSRC
+	}
+	return 0
 }
 
 // cryptoHead returns the tag and suite of an a=crypto value, never the key.

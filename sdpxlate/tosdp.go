@@ -584,7 +584,7 @@ func oneTrack(d *jingle.Description, loss func(what, why string)) *jingle.Descri
 }
 
 func (t *toSDP) rtp(md *sdp.MediaDescription, c *jingle.Content, where string) error {
-	d := t.oneTrack(c.Description, where)
+	d := t.oneTrack(completeSources(c.Description, func(what, why string) { t.loss(where, what, why) }), where)
 	add := func(k, v string) { md.Attributes = append(md.Attributes, sdp.NewAttribute(k, v)) }
 	flag := func(k string) { md.Attributes = append(md.Attributes, sdp.NewPropertyAttribute(k)) }
 
@@ -672,7 +672,7 @@ func (t *toSDP) rtp(md *sdp.MediaDescription, c *jingle.Content, where string) e
 			v += "/" + strconv.Itoa(int(p.Channels))
 		}
 		add("rtpmap", v)
-		if params := unpackParams(p.Parameters); len(params) > 0 {
+		if params := keylessEvents(p, unpackParams(p.Parameters)); len(params) > 0 {
 			if s := formatParams(params); isFmtp(s) {
 				add("fmtp", pt+" "+s)
 			} else {
@@ -748,6 +748,125 @@ func (t *toSDP) rtp(md *sdp.MediaDescription, c *jingle.Content, where string) e
 		t.loss(where, "encryption (SDES)", "browsers only accept DTLS-SRTP; the keys are not signalled")
 	}
 	return nil
+}
+
+// keylessEvents undoes QXmpp's naming of the key-less telephone-event fmtp
+// ("0-15"): it writes <parameter name='events' value='0-15'/>, which would
+// become "events=0-15", a parameter no browser knows.
+func keylessEvents(p jingle.PayloadType, params []jingle.Parameter) []jingle.Parameter {
+	if !strings.EqualFold(p.Name, "telephone-event") {
+		return params
+	}
+	for i, prm := range params {
+		if prm.Name == "events" {
+			out := slices.Clone(params)
+			out[i] = jingle.Parameter{Value: prm.Value}
+			return out
+		}
+	}
+	return params
+}
+
+// completeSources returns d with a <source/> for every ssrc that d names
+// without describing it: members of an <ssrc-group/> (StanzaJS sends the
+// RTX ssrc of video only in its FID group) and the ssrc attribute of
+// <description/> (XEP-0167). Each new source takes the cname and msid of a
+// described member of its group, or of the first described source; SDP has
+// no way to name an ssrc without an a=ssrc line, and Chromium refuses an
+// a=ssrc-group whose members have none. A group that no described source
+// can complete is dropped and reported. d itself is never modified.
+func completeSources(d *jingle.Description, loss func(what, why string)) *jingle.Description {
+	described := make(map[uint32]int, len(d.Sources))
+	for i, s := range d.Sources {
+		if len(s.Parameters) > 0 {
+			described[s.SSRC] = i
+		}
+	}
+	known := func(ssrc uint32) bool {
+		return slices.ContainsFunc(d.Sources, func(s jingle.Source) bool { return s.SSRC == ssrc })
+	}
+	// inherit returns the parameters a new source copies from src.
+	inherit := func(src jingle.Source) []jingle.Parameter {
+		var ps []jingle.Parameter
+		for _, p := range src.Parameters {
+			if p.Name == "cname" || p.Name == "msid" {
+				ps = append(ps, p)
+			}
+		}
+		return ps
+	}
+	fallback := -1
+	for i, s := range d.Sources {
+		if _, ok := s.Param("cname"); ok {
+			fallback = i
+			break
+		}
+	}
+	var added []jingle.Source
+	var dropGroups []int
+	for gi, g := range d.SourceGroups {
+		var missing []uint32
+		model := -1
+		for _, ssrc := range g.SSRCs {
+			if i, ok := described[ssrc]; ok {
+				if model < 0 {
+					model = i
+				}
+				continue
+			}
+			missing = append(missing, ssrc) // absent, or a bare <source/>
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		if model < 0 {
+			model = fallback
+		}
+		if model < 0 || len(inherit(d.Sources[model])) == 0 {
+			dropGroups = append(dropGroups, gi)
+			loss("ssrc-group "+g.Semantics, "its sources have no cname to write a=ssrc lines with")
+			continue
+		}
+		for _, ssrc := range missing {
+			if slices.ContainsFunc(added, func(s jingle.Source) bool { return s.SSRC == ssrc }) {
+				continue
+			}
+			added = append(added, jingle.Source{SSRC: ssrc, Parameters: inherit(d.Sources[model])})
+		}
+	}
+	if d.SSRC != 0 && !known(d.SSRC) && !slices.ContainsFunc(added, func(s jingle.Source) bool { return s.SSRC == d.SSRC }) {
+		if fallback >= 0 {
+			added = append(added, jingle.Source{SSRC: d.SSRC, Parameters: inherit(d.Sources[fallback])})
+		} else if len(d.Sources) == 0 {
+			// The only ssrc there is: RTP needs no a=ssrc line to flow,
+			// and a cname would be invented.
+			loss(fmt.Sprintf("description ssrc %d", d.SSRC), "no <source/> gives it a cname; browsers take the stream unsignalled")
+		}
+	}
+	if len(added) == 0 && len(dropGroups) == 0 {
+		return d
+	}
+	out := *d
+	out.Sources = nil
+	for _, s := range d.Sources {
+		if len(s.Parameters) == 0 {
+			if i := slices.IndexFunc(added, func(a jingle.Source) bool { return a.SSRC == s.SSRC }); i >= 0 {
+				// A bare <source/> of a group member: described now.
+				out.Sources = append(out.Sources, added[i])
+				added = slices.Delete(added, i, i+1)
+				continue
+			}
+		}
+		out.Sources = append(out.Sources, s)
+	}
+	out.Sources = append(out.Sources, added...)
+	out.SourceGroups = nil
+	for gi, g := range d.SourceGroups {
+		if !slices.Contains(dropGroups, gi) {
+			out.SourceGroups = append(out.SourceGroups, g)
+		}
+	}
+	return &out
 }
 
 // payloadName returns the codec name of p, from the static payload type

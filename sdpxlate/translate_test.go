@@ -160,7 +160,7 @@ func TestRoundTrip(t *testing.T) {
 		"plain RTP (SIP)": session("c=IN IP4 192.0.2.7", "m=audio 49170 RTP/AVP 0", "a=rtcp:49200"),
 		"ssrc without msid gets the media's": session(
 			"m=video 9 UDP/TLS/RTP/SAVPF 96", "c=IN IP4 0.0.0.0", "a=mid:v", "a=ice-ufrag:u", "a=ice-pwd:p", "a=fingerprint:sha-256 AA",
-			"a=setup:active", "a=msid:- t", "a=rtpmap:96 VP8/90000", "a=ssrc:5 cname:c", "a=ssrc:6 cname:c", "a=ssrc-group:FID 5 6", "a=ssrc-group:FEC-FR 5 7"),
+			"a=setup:active", "a=msid:- t", "a=rtpmap:96 VP8/90000", "a=ssrc:5 cname:c", "a=ssrc:6 cname:c", "a=ssrc:7 cname:c", "a=ssrc-group:FID 5 6", "a=ssrc-group:FEC-FR 5 7"),
 		"groups": session("a=group:BUNDLE a v", "a=group:LS a v",
 			"m=audio 9 RTP/AVP 0", "c=IN IP4 0.0.0.0", "a=mid:a", "m=video 9 RTP/AVP 96", "c=IN IP4 0.0.0.0", "a=mid:v", "a=rtpmap:96 VP8/90000"),
 		"inactive and recvonly": session(
