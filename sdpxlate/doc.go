@@ -96,7 +96,7 @@
 //     for audio, reported; a static one gets its RFC 3551 clock rate.
 //   - An fmtp part without "=" (RED's "111/111", telephone-event's "0-15")
 //     is written <parameter name='111/111'/>, StanzaJS's form; read are also
-//     name='' value='0-15' (Jitsi), value='0-15' alone (MongooseIM) and, for
+//     name="" value='0-15' (Jitsi), value='0-15' alone (MongooseIM) and, for
 //     telephone-event only, QXmpp's name='events'. A <parameter name='x'/>
 //     without value is the bare part "x", never "x=".
 //   - SDP cannot name an ssrc in a=ssrc-group without a=ssrc lines for it
