@@ -5,7 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"strings"
+
+	"github.com/pion/sdp/v3"
 
 	"github.com/jinglegate/jinglegate/jingle"
 	"github.com/jinglegate/jinglegate/sdpxlate"
@@ -33,7 +37,14 @@ func runTranslate(args []string, stdin io.Reader, stdout, stderr io.Writer) (cod
 Translates a browser SDP into a Jingle <jingle/> element (-to jingle), or a
 Jingle <iq/>, <message/> or bare <jingle/> into SDP with CRLF line ends
 (-to sdp): an offer for session-initiate and content-add, an answer for
-session-accept and content-accept, candidate lines for transport-info.
+session-accept and content-accept (aligned with the offer given by -offer),
+candidate lines for transport-info.
+
+With -action transport-info, -to jingle reads either a whole SDP (its ICE
+credentials and candidates; none: an ICE restart) or candidate lines as a
+browser trickles them ("candidate:..." with -mid, or "a=mid:" lines
+followed by a=candidate, a=end-of-candidates, a=ice-ufrag, a=ice-pwd: the
+format -to sdp prints for a transport-info).
 
 flags:
 `)
@@ -45,6 +56,8 @@ flags:
 	sid := fs.String("sid", "", "Jingle session id to write with -to jingle")
 	initiator := fs.String("initiator", "", "initiator JID to write with -to jingle")
 	responder := fs.String("responder", "", "responder JID to write with -to jingle")
+	mid := fs.String("mid", "", "with -to jingle -action transport-info: the a=mid the candidates belong to (candidate lines without a=mid), or a comma-separated list of m-sections to take from a whole SDP")
+	offerFile := fs.String("offer", "", "with -to sdp: `file` with the SDP offer that the session-accept or content-accept answers; the answer then follows its m-line order and rejects what was not accepted")
 	mdns := fs.String("mdns", "keep", "policy for .local ICE host candidates: keep or drop")
 	compact := fs.Bool("compact", false, "write the Jingle element on one line")
 	verbose := fs.Bool("v", false, "report on stderr what could not be translated")
@@ -107,17 +120,31 @@ flags:
 				return usage("-action: unknown action %q", *action)
 			}
 		}
+		if *offerFile != "" {
+			return usage("-offer only applies to -to sdp")
+		}
 		if r == jingle.RoleUnknown && a.IsAnswer() {
 			r = jingle.RoleResponder
 		}
-		sd, err := sdpxlate.ParseSDP(string(input))
-		if err != nil {
-			return fail(err)
+		var j *jingle.Jingle
+		if a == jingle.ActionTransportInfo || a == jingle.ActionTransportReplace {
+			tio := sdpxlate.TransportInfoOptions{SID: *sid, Initiator: *initiator, Responder: *responder, MDNS: policy, OnLoss: onLoss}
+			j, err = transportInfo(string(input), *mid, tio)
+			if err == nil {
+				j.Action = a
+			}
+		} else {
+			if *mid != "" {
+				return usage("-mid only applies to -action transport-info and transport-replace")
+			}
+			var sd *sdp.SessionDescription
+			if sd, err = sdpxlate.ParseSDP(string(input)); err == nil {
+				j, err = sdpxlate.SDPToJingle(sd, sdpxlate.ToJingleOptions{
+					Action: a, Role: r, SID: *sid, Initiator: *initiator, Responder: *responder,
+					MDNS: policy, OnLoss: onLoss,
+				})
+			}
 		}
-		j, err := sdpxlate.SDPToJingle(sd, sdpxlate.ToJingleOptions{
-			Action: a, Role: r, SID: *sid, Initiator: *initiator, Responder: *responder,
-			MDNS: policy, OnLoss: onLoss,
-		})
 		if err != nil {
 			return fail(err)
 		}
@@ -134,8 +161,18 @@ flags:
 		}
 		return 0
 	case "sdp":
-		if *action != "" || *sid != "" || *initiator != "" || *responder != "" {
-			return usage("-action, -sid, -initiator and -responder only apply to -to jingle")
+		if *action != "" || *sid != "" || *initiator != "" || *responder != "" || *mid != "" {
+			return usage("-action, -sid, -initiator, -responder and -mid only apply to -to jingle")
+		}
+		var offer *sdp.SessionDescription
+		if *offerFile != "" {
+			b, err := os.ReadFile(*offerFile)
+			if err != nil {
+				return fail(fmt.Errorf("-offer: %w", err))
+			}
+			if offer, err = sdpxlate.ParseSDP(string(b)); err != nil {
+				return fail(fmt.Errorf("-offer %s: %w", *offerFile, err))
+			}
 		}
 		j, err := jingle.Unmarshal(input)
 		if errors.Is(err, jingle.ErrNoJingle) {
@@ -151,13 +188,16 @@ flags:
 		switch j.Action {
 		case jingle.ActionTransportInfo, jingle.ActionTransportReplace, jingle.ActionTransportAccept:
 			if hasDescription(j) {
-				text, err = toSDP(j, r, policy, onLoss)
+				text, err = toSDP(j, r, nil, policy, onLoss)
 			} else {
 				text, err = candidateLines(j, policy, onLoss)
 			}
 		case jingle.ActionSessionInitiate, jingle.ActionSessionAccept, jingle.ActionContentAdd,
 			jingle.ActionContentAccept, jingle.ActionUnknown:
-			text, err = toSDP(j, r, policy, onLoss)
+			if offer != nil && !j.Action.IsAnswer() {
+				return usage("-offer applies to answers (session-accept, content-accept), not to %s", j.Action)
+			}
+			text, err = toSDP(j, r, offer, policy, onLoss)
 		default:
 			err = fmt.Errorf("action %s carries no session description", j.Action)
 		}
@@ -174,8 +214,8 @@ flags:
 	return usage("-to must be jingle or sdp, not %q", *to)
 }
 
-func toSDP(j *jingle.Jingle, r jingle.Role, policy sdpxlate.MDNSPolicy, onLoss func(sdpxlate.Loss)) (string, error) {
-	sd, err := sdpxlate.JingleToSDP(j, sdpxlate.ToSDPOptions{Role: r, MDNS: policy, OnLoss: onLoss})
+func toSDP(j *jingle.Jingle, r jingle.Role, offer *sdp.SessionDescription, policy sdpxlate.MDNSPolicy, onLoss func(sdpxlate.Loss)) (string, error) {
+	sd, err := sdpxlate.JingleToSDP(j, sdpxlate.ToSDPOptions{Role: r, Offer: offer, MDNS: policy, OnLoss: onLoss})
 	if err != nil {
 		return "", err
 	}
@@ -230,4 +270,98 @@ func candidateLines(j *jingle.Jingle, policy sdpxlate.MDNSPolicy, onLoss func(sd
 		return "", fmt.Errorf("%s without an ICE-UDP transport: browsers only do ICE", j.Action)
 	}
 	return b.String(), nil
+}
+
+// transportInfo builds a transport-info from a whole SDP (the credentials
+// and candidates of its m-sections, those named in mids if any: an ICE
+// restart when it has no candidates), or from candidate lines as browsers
+// trickle them and as "-to sdp" prints them: "candidate:..." or
+// "a=candidate:...", "a=end-of-candidates", each belonging to the last
+// "a=mid:" line before it, or to mids (then exactly one) where there is
+// none; "a=ice-ufrag:" and "a=ice-pwd:" lines set the credentials.
+func transportInfo(input, mids string, opts sdpxlate.TransportInfoOptions) (*jingle.Jingle, error) {
+	text := strings.TrimLeft(input, " \t\r\n")
+	if strings.HasPrefix(text, "v=") {
+		sd, err := sdpxlate.ParseSDP(input)
+		if err != nil {
+			return nil, err
+		}
+		var list []string
+		if mids != "" {
+			list = strings.Split(mids, ",")
+		}
+		return sdpxlate.SDPToTransportInfo(sd, list, opts)
+	}
+	if strings.Contains(mids, ",") {
+		return nil, fmt.Errorf("-mid %q: candidate lines belong to one m-section; use a=mid: lines for several", mids)
+	}
+	type creds struct{ ufrag, pwd string }
+	cur := mids
+	credsOf := map[string]*creds{}
+	var cands []sdpxlate.ICECandidate
+	for n, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		key, value, _ := strings.Cut(strings.TrimPrefix(line, "a="), ":")
+		switch key {
+		case "mid":
+			cur = strings.TrimSpace(value)
+			continue
+		case "ice-ufrag", "ice-pwd":
+			if cur == "" {
+				return nil, fmt.Errorf("line %d: a=%s before any a=mid: line (or -mid)", n+1, key)
+			}
+			c := credsOf[cur]
+			if c == nil {
+				c = &creds{}
+				credsOf[cur] = c
+			}
+			if key == "ice-ufrag" {
+				c.ufrag = strings.TrimSpace(value)
+			} else {
+				c.pwd = strings.TrimSpace(value)
+			}
+			continue
+		case "candidate", "end-of-candidates":
+		default:
+			return nil, fmt.Errorf("line %d: %q is neither a candidate nor a=mid, a=ice-ufrag, a=ice-pwd or a=end-of-candidates (give a whole SDP starting with v= to take its candidates)", n+1, line)
+		}
+		if cur == "" {
+			return nil, fmt.Errorf("line %d: candidate without a mid: give -mid or an a=mid: line before it", n+1)
+		}
+		c := sdpxlate.ICECandidate{SDPMid: cur}
+		if key == "candidate" {
+			c.Candidate = strings.TrimPrefix(line, "a=")
+		}
+		cands = append(cands, c)
+	}
+	if len(cands) == 0 {
+		// Credentials alone: an ICE restart announced before any candidate.
+		j := &jingle.Jingle{Action: jingle.ActionTransportInfo, SID: opts.SID, Initiator: opts.Initiator, Responder: opts.Responder}
+		for mid, c := range credsOf {
+			j.Contents = append(j.Contents, jingle.Content{Creator: jingle.RoleInitiator, Name: mid, Transport: &jingle.Transport{Ufrag: c.ufrag, Pwd: c.pwd}})
+		}
+		if len(j.Contents) == 0 {
+			return nil, errors.New("no candidate, a=end-of-candidates or ICE credentials in the input")
+		}
+		slices.SortFunc(j.Contents, func(a, b jingle.Content) int { return strings.Compare(a.Name, b.Name) })
+		return j, nil
+	}
+	j, err := sdpxlate.CandidatesToTransportInfo(cands, opts)
+	if err != nil {
+		return nil, err
+	}
+	for i := range j.Contents {
+		if c := credsOf[j.Contents[i].Name]; c != nil {
+			if c.ufrag != "" {
+				j.Contents[i].Transport.Ufrag = c.ufrag
+			}
+			if c.pwd != "" {
+				j.Contents[i].Transport.Pwd = c.pwd
+			}
+		}
+	}
+	return j, nil
 }

@@ -136,6 +136,125 @@ func TestTranslateBadInput(t *testing.T) {
 	}
 }
 
+// TestTranslateTransportInfo: -action transport-info takes a whole SDP or
+// trickled candidate lines, and what -to sdp prints for a transport-info
+// comes back to the same transport-info.
+func TestTranslateTransportInfo(t *testing.T) {
+	in := readFile(t, chromeOffer)
+	code, out, errOut := translate(t, in, "-to", "jingle", "-action", "transport-info", "-sid", "s1", "-mid", "0,2", "-compact")
+	if code != 0 || errOut != "" {
+		t.Fatalf("whole SDP: exit %d, stderr %q", code, errOut)
+	}
+	if strings.Contains(out, "<description") || strings.Contains(out, "name='1'") || !strings.Contains(out, "name='0'") || !strings.Contains(out, "name='2'") ||
+		!strings.Contains(out, "ufrag='syx2' pwd='KWoFQb1bym3kt7KQ4paQFEzi'") || strings.Count(out, "<candidate ") != 4 {
+		t.Errorf("whole SDP, -mid 0,2: want the transports of contents 0 and 2 with 2 candidates each, no description:\n%s", out)
+	}
+	code, sdpOut, errOut := translate(t, out, "-to", "sdp")
+	if code != 0 {
+		t.Fatalf("-to sdp: exit %d, %s", code, errOut)
+	}
+	code, back, errOut := translate(t, sdpOut, "-to", "jingle", "-action", "transport-info", "-sid", "s1", "-compact")
+	if code != 0 || back != out {
+		t.Errorf("transport-info -> SDP lines -> transport-info: exit %d %s\n got %s\nwant %s", code, errOut, back, out)
+	}
+
+	// One trickled candidate, as the browser's onicecandidate gives it.
+	cand := "candidate:1 1 udp 2122260223 192.0.2.1 5000 typ host generation 0 ufrag abcd network-id 1\n"
+	code, out, errOut = translate(t, cand, "-to", "jingle", "-action", "transport-info", "-mid", "0", "-compact")
+	want := "<jingle xmlns='urn:xmpp:jingle:1' action='transport-info'><content creator='initiator' name='0'><transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='abcd'><candidate component='1' foundation='1' generation='0' id='3mbd2m4xdakoe' ip='192.0.2.1' network='1' port='5000' priority='2122260223' protocol='udp' type='host'/></transport></content></jingle>\n"
+	if code != 0 || out != want {
+		t.Errorf("one candidate: exit %d %s\n got %s\nwant %s", code, errOut, out, want)
+	}
+	code, out, _ = translate(t, "a=end-of-candidates\n", "-to", "jingle", "-action", "transport-info", "-mid", "0", "-compact")
+	if code != 0 || !strings.Contains(out, "<gathering-complete/>") {
+		t.Errorf("end-of-candidates: exit %d\n%s", code, out)
+	}
+	// An ICE restart announced before any candidate: credentials only.
+	code, out, _ = translate(t, "a=mid:0\na=ice-ufrag:newu\na=ice-pwd:newpasswordnewpassword\n", "-to", "jingle", "-action", "transport-info", "-compact")
+	if code != 0 || !strings.Contains(out, "<transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='newu' pwd='newpasswordnewpassword'/>") {
+		t.Errorf("ICE restart: exit %d\n%s", code, out)
+	}
+	for _, tc := range []struct{ input, mid, want string }{
+		{cand, "", "candidate without a mid"},
+		{cand, "0,1", "belong to one m-section"},
+		{"a=rtpmap:0 PCMU/8000\n", "0", `"a=rtpmap:0 PCMU/8000" is neither a candidate`},
+		{"candidate:garbage\n", "0", "candidate"},
+		{"\n\n \n", "0", "empty input"},
+	} {
+		args := []string{"-to", "jingle", "-action", "transport-info"}
+		if tc.mid != "" {
+			args = append(args, "-mid", tc.mid)
+		}
+		code, out, errOut := translate(t, tc.input, args...)
+		if code != 1 || out != "" || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q -mid %q: exit %d, stdout %q, stderr %q; want exit 1 naming %q", tc.input, tc.mid, code, out, errOut, tc.want)
+		}
+		oneLine(t, errOut)
+	}
+}
+
+// TestTranslateOffer: -offer aligns an answer with its offer: the same
+// m-line order, and what the answer leaves out rejected with port 0.
+func TestTranslateOffer(t *testing.T) {
+	in := readFile(t, chromeOffer)
+	code, accept, errOut := translate(t, in, "-to", "jingle", "-action", "session-accept", "-sid", "s1", "-compact")
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, errOut)
+	}
+	// The answerer takes audio and data, not video.
+	start := strings.Index(accept, "<content creator='initiator' name='1'")
+	end := strings.Index(accept, "<content creator='initiator' name='2'")
+	if start < 0 || end < start {
+		t.Fatalf("no video content to remove:\n%s", accept)
+	}
+	noVideo := accept[:start] + accept[end:]
+	noVideo = strings.Replace(noVideo, "<content name='1'/>", "", 1) // from BUNDLE
+
+	code, out, errOut := translate(t, noVideo, "-to", "sdp")
+	if code != 0 || strings.Contains(out, "m=video") || strings.Count(out, "m=") != 2 {
+		t.Fatalf("without -offer: exit %d %s, want two m-lines:\n%s", code, errOut, out)
+	}
+	dir := t.TempDir()
+	offer := filepath.Join(dir, "offer.sdp")
+	if err := os.WriteFile(offer, []byte(in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = translate(t, noVideo, "-to", "sdp", "-offer", offer)
+	if code != 0 {
+		t.Fatalf("-offer: exit %d %s", code, errOut)
+	}
+	var mlines []string
+	for _, l := range strings.Split(out, "\r\n") {
+		if strings.HasPrefix(l, "m=") {
+			mlines = append(mlines, strings.Join(strings.Fields(l)[:2], " "))
+		}
+	}
+	if got := strings.Join(mlines, ", "); !strings.HasPrefix(got, "m=audio ") || !strings.HasPrefix(mlines[1], "m=video 0") || !strings.HasPrefix(mlines[2], "m=application ") || len(mlines) != 3 {
+		t.Errorf("-offer: m-lines %s; want audio, video rejected (port 0), application in the offer's order", got)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-to", "sdp", "-offer", filepath.Join(dir, "missing.sdp")}, 1, "-offer"},
+		{[]string{"-to", "jingle", "-offer", offer}, 2, "-offer only applies to -to sdp"},
+	} {
+		code, _, errOut := translate(t, noVideo, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d naming %q", tc.args, code, errOut, tc.code, tc.want)
+		}
+	}
+	// An offer given for an offer is a usage error.
+	code, initiate, _ := translate(t, in, "-to", "jingle", "-compact")
+	if code != 0 {
+		t.Fatal("session-initiate")
+	}
+	if code, _, errOut := translate(t, initiate, "-to", "sdp", "-offer", offer); code != 2 || !strings.Contains(errOut, "-offer applies to answers") {
+		t.Errorf("-offer with a session-initiate: exit %d, %q", code, errOut)
+	}
+}
+
 // TestTranslateCorpus runs every corpus file through the command: it never
 // panics, and a failure is exit 1 with one line on stderr.
 func TestTranslateCorpus(t *testing.T) {
