@@ -2,6 +2,7 @@ package sdpxlate
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/pion/sdp/v3"
 )
@@ -17,9 +18,14 @@ import (
 //   - each direction is narrowed to what the offer allows: the answerer
 //     sends only what the offerer receives and receives only what it sends
 //     (an offer gone recvonly gets sendonly or inactive, never recvonly);
-//   - a=setup:actpass, which an answer cannot say, becomes setup, the DTLS
-//     role the peer already has ("active" or "passive"; "" means active):
-//     a renegotiation keeps the roles of the established association.
+//   - an RTP m-section keeps only the payload types the offer has (an
+//     answer cannot add any: the peer's own offer may list codecs the
+//     browser never took), unless none would be left;
+//   - setup, when not empty, is the DTLS role the peer already has
+//     ("active" or "passive"), and every a=setup says it: a renegotiation
+//     keeps the roles of the established association (one per BUNDLE
+//     transport), whatever a content-accept claims. Without it, only
+//     a=setup:actpass, which an answer cannot say, is replaced, by active.
 //
 // answer and offer are not modified. A nil answer is an error; a nil offer
 // leaves the answer as it is but for the setup.
@@ -27,13 +33,14 @@ func AnswerFor(answer, offer *sdp.SessionDescription, setup string) (*sdp.Sessio
 	if answer == nil {
 		return nil, ErrNilInput
 	}
-	if setup != "passive" {
+	established := setup == "active" || setup == "passive"
+	if !established {
 		setup = "active"
 	}
 	sd := cloneSDP(answer)
 	fixSetup := func(attrs []sdp.Attribute) {
 		for i, a := range attrs {
-			if a.Key == "setup" && a.Value == "actpass" {
+			if a.Key == "setup" && (a.Value == "actpass" || (established && a.Value != setup)) {
 				attrs[i] = sdp.NewAttribute("setup", setup)
 			}
 		}
@@ -57,24 +64,15 @@ func AnswerFor(answer, offer *sdp.SessionDescription, setup string) (*sdp.Sessio
 		md := byMid[mid]
 		offerRejected := omd.MediaName.Port.Value == 0 && !hasAttr(omd.Attributes, "bundle-only")
 		if !ok || md == nil || offerRejected || md.MediaName.Media != omd.MediaName.Media {
-			rej := &sdp.MediaDescription{
-				MediaName: sdp.MediaName{
-					Media:   omd.MediaName.Media,
-					Protos:  slices.Clone(omd.MediaName.Protos),
-					Formats: slices.Clone(omd.MediaName.Formats),
-				},
-				ConnectionInformation: &sdp.ConnectionInformation{NetworkType: "IN", AddressType: "IP4", Address: &sdp.Address{Address: "0.0.0.0"}},
-			}
 			if ok {
-				rej.Attributes = append(rej.Attributes, sdp.NewAttribute("mid", mid))
 				leaveGroups(sd, mid)
 			}
-			rej.Attributes = append(rej.Attributes, sdp.NewPropertyAttribute("inactive"))
-			out = append(out, rej)
+			out = append(out, rejectedSection(omd, mid, ok))
 			continue
 		}
 		delete(byMid, mid)
 		if rtp := md.MediaName.Media == "audio" || md.MediaName.Media == "video"; rtp && (md.MediaName.Port.Value != 0 || hasAttr(md.Attributes, "bundle-only")) {
+			keepOffered(md, omd)
 			offered := effectiveDirection(offer, omd)
 			if d := narrow(effectiveDirection(sd, md), offered); d != direction(md.Attributes) {
 				setDirection(md, d)
@@ -106,4 +104,53 @@ func narrow(ans, off string) string {
 		return "recvonly"
 	}
 	return "inactive"
+}
+
+// keepOffered drops from md the payload types that omd does not offer,
+// with their rtpmap, fmtp and rtcp-fb lines; md is left alone if none of
+// its payload types is offered.
+func keepOffered(md, omd *sdp.MediaDescription) {
+	keep := slices.DeleteFunc(slices.Clone(md.MediaName.Formats), func(f string) bool { return !slices.Contains(omd.MediaName.Formats, f) })
+	if len(keep) == 0 || len(keep) == len(md.MediaName.Formats) {
+		return
+	}
+	md.MediaName.Formats = keep
+	md.Attributes = slices.DeleteFunc(md.Attributes, func(a sdp.Attribute) bool {
+		switch a.Key {
+		case "rtpmap", "fmtp", "rtcp-fb":
+			pt, _, _ := strings.Cut(a.Value, " ")
+			return pt != "*" && !slices.Contains(keep, pt)
+		}
+		return false
+	})
+}
+
+// rejectedSection is the answer's m-section rejecting the offered omd: port
+// 0, inactive, the mid (if the offer has one), and the first offered format
+// with its rtpmap (pion wants one for every format it reads; Chromium
+// wants none).
+func rejectedSection(omd *sdp.MediaDescription, mid string, hasMid bool) *sdp.MediaDescription {
+	rej := &sdp.MediaDescription{
+		MediaName: sdp.MediaName{
+			Media:   omd.MediaName.Media,
+			Protos:  slices.Clone(omd.MediaName.Protos),
+			Formats: slices.Clone(omd.MediaName.Formats),
+		},
+		ConnectionInformation: &sdp.ConnectionInformation{NetworkType: "IN", AddressType: "IP4", Address: &sdp.Address{Address: "0.0.0.0"}},
+	}
+	if hasMid {
+		rej.Attributes = append(rej.Attributes, sdp.NewAttribute("mid", mid))
+	}
+	rej.Attributes = append(rej.Attributes, sdp.NewPropertyAttribute("inactive"))
+	if len(omd.MediaName.Formats) > 0 {
+		first := omd.MediaName.Formats[0]
+		for _, a := range omd.Attributes {
+			if pt, _, _ := strings.Cut(a.Value, " "); a.Key == "rtpmap" && pt == first {
+				rej.MediaName.Formats = []string{first}
+				rej.Attributes = append(rej.Attributes, a)
+				break
+			}
+		}
+	}
+	return rej
 }

@@ -88,6 +88,23 @@ func TestAnswerFor(t *testing.T) {
 			wantGroups: []string{"BUNDLE 0 1"},
 		},
 		{
+			// A content-accept claiming another role cannot change the
+			// BUNDLE transport's.
+			name:       "the established role wins",
+			answer:     desc("0 1", mline("audio", "0", "sendrecv", "passive"), mline("video", "1", "sendrecv", "active")),
+			offer:      desc("0 1", mline("audio", "0", "sendrecv", "actpass"), mline("video", "1", "sendrecv", "actpass")),
+			setup:      "passive",
+			want:       []section{{"0", "9", "sendrecv", "passive"}, {"1", "9", "sendrecv", "passive"}},
+			wantGroups: []string{"BUNDLE 0 1"},
+		},
+		{
+			name:       "no established role: actpass becomes active, the rest is kept",
+			answer:     desc("0 1", mline("audio", "0", "sendrecv", "actpass"), mline("video", "1", "sendrecv", "passive")),
+			offer:      desc("0 1", mline("audio", "0", "sendrecv", "actpass"), mline("video", "1", "sendrecv", "actpass")),
+			want:       []section{{"0", "9", "sendrecv", "active"}, {"1", "9", "sendrecv", "passive"}},
+			wantGroups: []string{"BUNDLE 0 1"},
+		},
+		{
 			name:       "default role is active; active and passive are kept",
 			answer:     desc("0", mline("audio", "0", "sendrecv", "actpass")),
 			offer:      desc("0", mline("audio", "0", "sendrecv", "actpass")),
@@ -157,6 +174,24 @@ func TestAnswerFor(t *testing.T) {
 				t.Errorf("groups: got %q, want %q", groups, tt.wantGroups)
 			}
 		})
+	}
+	// Payload types the offer lacks go, with their lines.
+	ans := mustParse(t, session("m=audio 9 UDP/TLS/RTP/SAVPF 111 103 0", "c=IN IP4 0.0.0.0", "a=mid:0", "a=sendrecv",
+		"a=rtpmap:111 opus/48000/2", "a=fmtp:111 minptime=10", "a=rtcp-fb:111 transport-cc", "a=rtpmap:103 ISAC/16000", "a=rtcp-fb:103 nack", "a=rtpmap:0 PCMU/8000", "a=rtcp-fb:* nack"))
+	off := mustParse(t, session("m=audio 9 UDP/TLS/RTP/SAVPF 0 111", "c=IN IP4 0.0.0.0", "a=mid:0", "a=sendrecv", "a=rtpmap:111 opus/48000/2", "a=rtpmap:0 PCMU/8000"))
+	got, err := sdpxlate.AnswerFor(ans, off, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := got.MediaDescriptions[0]
+	if !slices.Equal(md.MediaName.Formats, []string{"111", "0"}) || slices.Contains(attrs(md, "rtpmap"), "103 ISAC/16000") ||
+		!slices.Equal(attrs(md, "rtcp-fb"), []string{"111 transport-cc", "* nack"}) || !slices.Equal(attrs(md, "fmtp"), []string{"111 minptime=10"}) {
+		t.Errorf("unoffered payload types kept: %v %q %q", md.MediaName.Formats, attrs(md, "rtpmap"), attrs(md, "rtcp-fb"))
+	}
+	// None offered: left alone (the translation stays visible).
+	off = mustParse(t, session("m=audio 9 UDP/TLS/RTP/SAVPF 8", "c=IN IP4 0.0.0.0", "a=mid:0", "a=rtpmap:8 PCMA/8000"))
+	if got, _ := sdpxlate.AnswerFor(ans, off, ""); len(got.MediaDescriptions[0].MediaName.Formats) != 3 {
+		t.Errorf("with no common payload type the answer changed: %v", got.MediaDescriptions[0].MediaName.Formats)
 	}
 	if _, err := sdpxlate.AnswerFor(nil, nil, ""); !errors.Is(err, sdpxlate.ErrNilInput) {
 		t.Errorf("nil answer: %v", err)

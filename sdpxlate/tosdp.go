@@ -252,19 +252,7 @@ func (t *toSDP) align(sections []*sdp.MediaDescription, mids []string) ([]*sdp.M
 			delete(byMid, mid)
 			continue
 		}
-		rej := &sdp.MediaDescription{
-			MediaName: sdp.MediaName{
-				Media:   omd.MediaName.Media,
-				Protos:  omd.MediaName.Protos,
-				Formats: omd.MediaName.Formats,
-			},
-			ConnectionInformation: &sdp.ConnectionInformation{NetworkType: "IN", AddressType: "IP4", Address: &sdp.Address{Address: "0.0.0.0"}},
-		}
-		if ok {
-			rej.Attributes = append(rej.Attributes, sdp.NewAttribute("mid", mid))
-		}
-		rej.Attributes = append(rej.Attributes, sdp.NewPropertyAttribute("inactive"))
-		out = append(out, rej)
+		out = append(out, rejectedSection(omd, mid, ok))
 		outMids = append(outMids, mid)
 		if omd.MediaName.Port.Value != 0 {
 			t.loss(fmt.Sprintf("m-section %d (mid %q)", i+1, mid), "offered m-section", "no content in the answer: rejected with port 0")

@@ -74,7 +74,19 @@ type call struct {
 	// remote answer (content-accept or restart transport-info) it waits
 	// for.
 	awaitingAnswer bool
-	timer          *time.Timer
+	// prevLocal is the browser's description before its pending
+	// renegotiation offer, restored when that offer loses a tie-break
+	// (the polite browser rolls it back).
+	prevLocal *sdp.SessionDescription
+	// peerOffer is the peer's pending content-add (or transport-replace),
+	// and prevRemote the remote description before it, restored when the
+	// initiator's own offer wins over it.
+	peerOffer  *jingle.Jingle
+	prevRemote *sdp.SessionDescription
+	// peerSetup is the DTLS role of the peer ("active" or "passive") once
+	// the first answer settled it; answers built for the browser keep it.
+	peerSetup string
+	timer     *time.Timer
 	ringSent       bool
 	ended          bool
 }
@@ -536,6 +548,7 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 		b.mu.Unlock()
 		return wsErr(wsapi.CodeConflict, c.sid, "offer: the previous renegotiation is not answered yet")
 	}
+	peerOffer := c.peerOffer
 	b.mu.Unlock()
 	msgs, err := sdpxlate.Diff(old, m.Description, sdpxlate.ToJingleOptions{Role: c.role, SID: c.sid, Creators: c.creators()})
 	if err != nil {
@@ -552,7 +565,18 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 			needAnswer = true
 		}
 	}
+	if needAnswer && peerOffer != nil {
+		// Glare inside the session: the peer's content-add is with the
+		// browser already. XEP-0166: the initiator's offer wins.
+		if c.role != jingle.RoleInitiator {
+			return wsErr(wsapi.CodeConflict, c.sid, "offer: the peer's renegotiation is pending and wins (the initiator's does): answer it first")
+		}
+		b.rejectPeerOffer(ctx, c, peerOffer)
+	}
 	b.mu.Lock()
+	if needAnswer {
+		c.prevLocal = old
+	}
 	c.localSDP = m.Description
 	c.awaitingAnswer = needAnswer
 	for _, j := range msgs {
@@ -564,21 +588,101 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 	remote := c.remoteSDP
 	b.mu.Unlock()
 	for _, j := range msgs {
-		b.sendJingle(ctx, c, j, nil)
+		var onErr func(error)
+		if j.Action == jingle.ActionContentAdd {
+			onErr = func(err error) { b.offerRefused(c, j, err) }
+		}
+		b.sendJingle(ctx, c, j, onErr)
 	}
 	b.flushEarly(ctx, c)
 	if !needAnswer {
 		// Nothing the peer answers: the answer is the remote description
-		// with the same changes applied.
+		// with the same changes applied, described from the peer's side
+		// (content-modify senders seen by the peer; AnswerFor narrows what
+		// the peer never said).
 		ans := remote
 		for _, j := range msgs {
-			if next, err := sdpxlate.Apply(ans, j, sdpxlate.ToSDPOptions{Role: c.role, Type: sdpxlate.SDPTypeAnswer, Offer: m.Description}); err == nil {
+			if next, err := sdpxlate.Apply(ans, j, sdpxlate.ToSDPOptions{Role: c.role.Other(), Type: sdpxlate.SDPTypeAnswer, Offer: m.Description}); err == nil {
 				ans = next
 			}
 		}
 		return b.sendAnswer(c, ans)
 	}
 	return nil
+}
+
+// rejectPeerOffer declines the peer's pending content-add because the
+// browser's own offer (the initiator's) wins the glare: content-reject, and
+// the remote description as it was before that offer. The (impolite)
+// browser ignored the offer the peer's content-add became.
+func (b *bridge) rejectPeerOffer(ctx context.Context, c *call, j *jingle.Jingle) {
+	b.mu.Lock()
+	tr := jingle.Next(c.state, c.neg, c.role, jingle.ActionContentReject)
+	c.state, c.neg = tr.State, tr.Neg
+	if c.prevRemote != nil {
+		c.remoteSDP = c.prevRemote
+	}
+	c.peerOffer, c.prevRemote = nil, nil
+	b.mu.Unlock()
+	rej := &jingle.Jingle{Action: jingle.ActionContentReject, Reason: &jingle.Reason{Condition: jingle.ReasonDecline, Text: "glare: the initiator's offer wins"}}
+	for _, ct := range j.Contents {
+		rej.Contents = append(rej.Contents, jingle.Content{Creator: ct.Creator, Name: ct.Name})
+	}
+	b.sendJingle(ctx, c, rej, func(error) {})
+}
+
+// yieldLocked gives up the browser's pending offer after the peer's won
+// the tie-break: the polite browser rolls its offer back when the peer's
+// arrives, so the gateway forgets it too. b.mu is held.
+func (b *bridge) yieldLocked(c *call) {
+	if c.neg.Pending != jingle.ActionUnknown && c.neg.By == c.role {
+		c.neg = jingle.Negotiation{}
+	}
+	if c.awaitingAnswer && c.prevLocal != nil {
+		c.localSDP = c.prevLocal
+	}
+	c.awaitingAnswer, c.prevLocal = false, nil
+}
+
+// offerRefused handles an error reply to the browser's content-add. A
+// tie-break lost to the initiator's content-add: the peer's offer follows
+// (or came first) and the polite browser rolls its own back. Anything else
+// but a timeout or a vanished peer refuses only the new contents: the
+// browser gets an answer that rejects them, and the call goes on.
+func (b *bridge) offerRefused(c *call, j *jingle.Jingle, err error) {
+	var se stanza.Error
+	isStanzaErr := errors.As(err, &se)
+	gone := isStanzaErr && (se.Condition == stanza.ServiceUnavailable || se.Condition == stanza.RecipientUnavailable || se.Condition == stanza.ItemNotFound)
+	if !isStanzaErr || gone {
+		reason := jingle.ReasonFailedApplication
+		if errors.Is(err, errIQTimeout()) {
+			reason = jingle.ReasonTimeout
+		} else if gone {
+			reason = jingle.ReasonGone
+		}
+		b.end(context.Background(), c.key(), reason, fmt.Sprintf("%s refused: %v", j.Action, err), false)
+		return
+	}
+	b.mu.Lock()
+	if c.ended {
+		b.mu.Unlock()
+		return
+	}
+	if se.Condition == stanza.Conflict && c.role == jingle.RoleResponder {
+		b.yieldLocked(c)
+		b.mu.Unlock()
+		b.log.Info("renegotiation glare: the initiator's offer wins", "sid", c.sid)
+		return
+	}
+	if !c.awaitingAnswer {
+		b.mu.Unlock()
+		return
+	}
+	c.neg = jingle.Negotiation{}
+	remote := c.remoteSDP
+	b.mu.Unlock()
+	b.log.Info("content-add refused: answering the browser with the new contents rejected", "sid", c.sid, "err", err)
+	_ = b.sendAnswer(c, remote)
 }
 
 // startSession sends the browser's first description as session-initiate
@@ -593,13 +697,31 @@ func (b *bridge) startSession(ctx context.Context, c *call, m *wsapi.Message, a 
 	tr := jingle.Next(c.state, c.neg, role, a)
 	c.state, c.neg = tr.State, tr.Neg
 	c.localSDP = m.Description
+	if a == jingle.ActionSessionAccept {
+		// The browser chose its DTLS role; the peer has the other one.
+		switch setupOf(m.Description) {
+		case "active":
+			c.peerSetup = "passive"
+		case "passive":
+			c.peerSetup = "active"
+		}
+	}
 	b.mu.Unlock()
 	b.sendJingle(ctx, c, j, nil)
 	b.flushLocal(ctx, c)
 	return nil
 }
 
+// sendAnswer gives the browser sd, made a valid answer to its current
+// offer (see sdpxlate.AnswerFor), as the peer's description.
 func (b *bridge) sendAnswer(c *call, sd *sdp.SessionDescription) error {
+	b.mu.Lock()
+	offer, setup := c.localSDP, c.peerSetup
+	b.mu.Unlock()
+	sd, err := sdpxlate.AnswerFor(sd, offer, setup)
+	if err != nil {
+		return wsErr(wsapi.CodeInternal, c.sid, "answer could not be built: %v", err)
+	}
 	text, err := sdpxlate.MarshalSDP(sd)
 	if err != nil {
 		return wsErr(wsapi.CodeInternal, c.sid, "answer could not be written: %v", err)
@@ -607,6 +729,10 @@ func (b *bridge) sendAnswer(c *call, sd *sdp.SessionDescription) error {
 	b.mu.Lock()
 	c.remoteSDP = sd
 	c.awaitingAnswer = false
+	c.prevLocal = nil
+	if c.peerSetup == "" {
+		c.peerSetup = setupOf(sd)
+	}
 	tab := c.tab
 	b.mu.Unlock()
 	return tab.Send(wsapi.Answer{SID: c.sid, SDP: text})
@@ -635,7 +761,10 @@ func (b *bridge) browserAnswer(ctx context.Context, t *wsapi.Tab, c *call, m *ws
 	for _, j := range msgs {
 		switch j.Action {
 		case jingle.ActionContentAdd:
-			if neg.Pending == jingle.ActionContentAdd {
+			if neg.Pending == jingle.ActionContentAdd && neg.By != c.role {
+				b.mu.Lock()
+				c.peerOffer, c.prevRemote = nil, nil
+				b.mu.Unlock()
 				j.Action = jingle.ActionContentAccept
 				for i := range j.Contents {
 					j.Contents[i].Creator = c.role.Other()
@@ -816,4 +945,23 @@ func sdpHasNoDTLS(sd *sdp.SessionDescription) bool {
 		}
 	}
 	return true
+}
+
+// setupOf returns the first a=setup value of sd that is "active" or
+// "passive" ("" if none).
+func setupOf(sd *sdp.SessionDescription) string {
+	if sd == nil {
+		return ""
+	}
+	for _, md := range sd.MediaDescriptions {
+		if v, ok := md.Attribute("setup"); ok && (v == "active" || v == "passive") {
+			return v
+		}
+	}
+	for _, a := range sd.Attributes {
+		if a.Key == "setup" && (a.Value == "active" || a.Value == "passive") {
+			return a.Value
+		}
+	}
+	return ""
 }

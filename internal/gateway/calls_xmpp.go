@@ -103,6 +103,13 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 		c.peer = iq.From
 	}
 	remoteRole := c.role.Other()
+	if (j.Action == jingle.ActionContentAdd || j.Action == jingle.ActionTransportReplace) &&
+		c.neg.Pending != jingle.ActionUnknown && c.neg.By == c.role && c.role == jingle.RoleResponder {
+		// Glare inside the session: both sent content-add. XEP-0166: the
+		// initiator's wins, so ours (the responder's) yields; the peer
+		// answers it with a tie-break error.
+		b.yieldLocked(c)
+	}
 	tr := jingle.Next(c.state, c.neg, remoteRole, j.Action)
 	if tr.FeatureNotImplemented {
 		b.mu.Unlock()
@@ -214,10 +221,17 @@ func (b *bridge) processJingle(ctx context.Context, c *call, j *jingle.Jingle) {
 	case jingle.ActionContentAccept:
 		b.remoteAnswer(ctx, c, j, jingle.ActionContentAccept)
 	case jingle.ActionContentReject, jingle.ActionTransportReject:
+		// The answer to the browser's offer: the remote description with
+		// the rejected contents rejected (sendAnswer rejects the offered
+		// m-sections it lacks, in the offer's order).
 		b.mu.Lock()
 		remote := c.remoteSDP
 		b.mu.Unlock()
-		if sd, err := sdpxlate.Apply(remote, j, sdpxlate.ToSDPOptions{Role: c.role.Other()}); err == nil {
+		sd := remote
+		if next, err := sdpxlate.Apply(remote, j, sdpxlate.ToSDPOptions{Role: c.role.Other(), Type: sdpxlate.SDPTypeAnswer}); err == nil {
+			sd = next
+		}
+		if sd != nil {
 			_ = b.sendAnswer(c, sd)
 		}
 	}
@@ -413,6 +427,9 @@ func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jin
 		return
 	}
 	b.mu.Lock()
+	if j.Action == jingle.ActionContentAdd || j.Action == jingle.ActionTransportReplace {
+		c.peerOffer, c.prevRemote = j, remote
+	}
 	c.remoteSDP = sd
 	c.offerSent = true
 	b.mu.Unlock()

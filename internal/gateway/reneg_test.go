@@ -1,0 +1,261 @@
+package gateway_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/jinglegate/jinglegate/internal/xmpptest"
+	"github.com/jinglegate/jinglegate/jingle"
+	"github.com/jinglegate/jinglegate/sdpxlate"
+)
+
+// This file checks the descriptions the gateway builds on the peer's
+// behalf during renegotiation (they must be valid JSEP answers, which pion
+// and Chromium check), and glare inside a session (XEP-0166: the
+// initiator's offer wins; the polite browser is the callee).
+
+// sdpSummary returns the mids of sd in order, the mids with port 0, and
+// the a=setup values.
+func sdpSummary(t *testing.T, text string) (mids, rejected, setups []string) {
+	t.Helper()
+	sd, err := sdpxlate.ParseSDP(text)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	for _, md := range sd.MediaDescriptions {
+		mid, _ := md.Attribute("mid")
+		mids = append(mids, mid)
+		if md.MediaName.Port.Value == 0 {
+			rejected = append(rejected, mid)
+		}
+		if v, ok := md.Attribute("setup"); ok {
+			setups = append(setups, v)
+		}
+	}
+	return mids, rejected, setups
+}
+
+// contentAccept turns the gateway's content-add into the peer's
+// content-accept, with transport (the peer's, as in its own offer).
+func contentAccept(j *jingle.Jingle, transport *jingle.Transport) string {
+	acc := &jingle.Jingle{Action: jingle.ActionContentAccept, SID: j.SID, Initiator: j.Initiator}
+	for _, c := range j.Contents {
+		c.Transport = transport
+		acc.Contents = append(acc.Contents, c)
+	}
+	b, _ := jingle.Marshal(acc)
+	return string(b)
+}
+
+// peerTransport is the transport of the first content of a Jingle text,
+// with its candidates dropped and setup forced.
+func peerTransport(t *testing.T, jingleXML, setup string) *jingle.Transport {
+	t.Helper()
+	j, err := jingle.Unmarshal([]byte(jingleXML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := *j.Contents[0].Transport
+	tr.Candidates = nil
+	tr.Fingerprints = slices.Clone(tr.Fingerprints)
+	for i := range tr.Fingerprints {
+		tr.Fingerprints[i].Setup = setup
+	}
+	return &tr
+}
+
+// offerMids is the mids of the browser's current local offer.
+func offerMids(t *testing.T, p *pionBrowser) []string {
+	mids, _, _ := sdpSummary(t, p.pc.PendingLocalDescription().SDP)
+	return mids
+}
+
+// TestRenegotiationAsCallee: the web user took an XMPP user's call and
+// renegotiates. The answers the gateway builds from the caller's offer
+// must not say actpass (the DTLS roles are settled) nor list codecs the
+// browser never offered, must keep the offer's m-line order when the peer
+// rejects a content, and a content-add glare is won by the caller: the
+// gateway drops the callee's offer and passes the caller's on.
+func TestRenegotiationAsCallee(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		srv.Register(t, "bob", "bobpw")
+		gw := startGateway(t, gatewayConfig(srv, t.TempDir()))
+		a := connectBrowser(t, gw.Addr, "alice")
+		befriend(t, a, srv, "bob")
+		bob := dialScripted(t, srv, "bob")
+		bob.sendRaw("<presence/>")
+		alice := newPionBrowser(t, a)
+
+		// bob calls alice with a real Chromium audio offer.
+		initiate := offerJingle(t, readSDP(t, "aiortc-chrome-audio-offer.sdp"), "rc", bob.jid.String())
+		if r := bob.iq(a.JID().String(), initiate); !strings.Contains(r, "result") {
+			t.Fatalf("session-initiate answered %s", r)
+		}
+		alice.expect("incoming", func(m map[string]any) bool { return m["sid"] == "rc" })
+		alice.mustAck(map[string]any{"type": "accept", "sid": "rc"})
+		alice.start("rc", nil, false)
+		alice.takeOffer()
+		bob.expect("session-accept", jingleOf(jingle.ActionSessionAccept, "rc"))
+		_, _, setups := sdpSummary(t, alice.pc.LocalDescription().SDP)
+		if len(setups) == 0 || setups[0] != "active" {
+			t.Fatalf("pion answered with setup %v, want active (the test relies on it)", setups)
+		}
+		bobTransport := peerTransport(t, initiate, "actpass") // a peer repeating its offer's actpass
+
+		// 1. The callee adds video; bob accepts. The answer is built from
+		// bob's offer: actpass must become passive (alice is active).
+		if _, err := alice.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+		alice.offer(nil)
+		add := bob.expect("content-add", jingleOf(jingle.ActionContentAdd, "rc"))
+		if r := bob.iq(a.JID().String(), contentAccept(add.Jingle, bobTransport)); !strings.Contains(r, "result") {
+			t.Fatalf("content-accept answered %s", r)
+		}
+		want := offerMids(t, alice)
+		ans := alice.takeAnswer()
+		mids, rejected, setups := sdpSummary(t, ans)
+		if !slices.Equal(mids, want) || len(rejected) != 0 {
+			t.Errorf("answer mids %v (rejected %v), want the offer's %v", mids, rejected, want)
+		}
+		for _, s := range setups {
+			if s != "passive" {
+				t.Errorf("answer setups %v: want passive everywhere (alice is active)\n%s", setups, ans)
+				break
+			}
+		}
+
+		// 2. The callee adds a second video; bob rejects it. The answer
+		// rejects it in its place.
+		if _, err := alice.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+		alice.offer(nil)
+		add = bob.expect("content-add", jingleOf(jingle.ActionContentAdd, "rc"))
+		name := add.Jingle.Contents[0].Name
+		if r := bob.iq(a.JID().String(), fmt.Sprintf(`<jingle xmlns='urn:xmpp:jingle:1' action='content-reject' sid='rc' initiator='%s'><content creator='responder' name='%s'/><reason><decline/></reason></jingle>`, bob.jid, name)); !strings.Contains(r, "result") {
+			t.Fatalf("content-reject answered %s", r)
+		}
+		want = offerMids(t, alice)
+		ans = alice.takeAnswer()
+		mids, rejected, _ = sdpSummary(t, ans)
+		if !slices.Equal(mids, want) || !slices.Equal(rejected, []string{want[len(want)-1]}) {
+			t.Errorf("after content-reject: answer mids %v rejected %v; want %v with the last rejected\n%s", mids, rejected, want, ans)
+		}
+
+		// 3. Glare: alice adds audio while bob adds video. bob, the
+		// initiator, wins: his content-add is taken (result), alice's
+		// browser rolls its offer back and answers his.
+		if _, err := alice.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+		alice.offer(nil)
+		bob.expect("content-add", jingleOf(jingle.ActionContentAdd, "rc"))
+		bobAdd := &jingle.Jingle{Action: jingle.ActionContentAdd, SID: "rc", Initiator: bob.jid.String()}
+		for _, c := range add.Jingle.Contents { // a video description, as bob would offer it
+			c.Creator, c.Name, c.Senders = jingle.RoleInitiator, "bobvideo", jingle.SendersBoth
+			c.Transport = peerTransport(t, initiate, "actpass")
+			bobAdd.Contents = append(bobAdd.Contents, c)
+		}
+		x, _ := jingle.Marshal(bobAdd)
+		if r := bob.iq(a.JID().String(), string(x)); !strings.Contains(r, "result") {
+			t.Fatalf("the initiator's content-add in glare answered %s, want result (the initiator wins)", r)
+		}
+		off := alice.expect("offer", func(m map[string]any) bool { return m["sid"] == "rc" })
+		if !strings.Contains(off["sdp"].(string), "a=mid:bobvideo") {
+			t.Errorf("bob's offer lacks his video:\n%s", off["sdp"])
+		}
+		// The gateway forgot alice's offer: it lost, her browser rolls it
+		// back (Chromium does; pion cannot roll a local offer back, which
+		// e2e/webclient's glare test covers with two Chromiums). Offering
+		// again before answering bob is refused: his offer is pending.
+		if r := alice.request(map[string]any{"type": "offer", "sid": "rc", "sdp": alice.pc.PendingLocalDescription().SDP}); r["type"] != "error" || r["code"] != "conflict" {
+			t.Errorf("an offer while the initiator's is pending: %v, want error conflict", r)
+		}
+	})
+}
+
+// TestRenegotiationGlareAsCaller: the web user called; both sides add
+// content at once. The caller wins: the peer's content-add meets a
+// tie-break while the caller's waits for its answer; and when the peer's
+// content-add reached the (impolite) browser first, the browser's own
+// offer makes the gateway reject the peer's.
+func TestRenegotiationGlareAsCaller(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		srv.Register(t, "bob", "bobpw")
+		gw := startGateway(t, gatewayConfig(srv, t.TempDir()))
+		a := connectBrowser(t, gw.Addr, "alice")
+		befriend(t, a, srv, "bob")
+		bob := dialScripted(t, srv, "bob")
+		bob.sendRaw("<presence/>")
+		alice := newPionBrowser(t, a)
+
+		alice.mustAck(map[string]any{"type": "call", "sid": "gc", "to": "bob@localhost", "media": []string{"audio"}})
+		bob.expect("propose", jmiOf(jingle.JMIPropose, "gc"))
+		bob.sendRaw("<message to='%s' id='p1'><proceed xmlns='urn:xmpp:jingle-message:0' id='gc'/></message>", a.JID())
+		alice.expect("proceeding", func(m map[string]any) bool { return m["sid"] == "gc" })
+		alice.start("gc", []string{"audio"}, false)
+		alice.offer(nil)
+		si := bob.expect("session-initiate", jingleOf(jingle.ActionSessionInitiate, "gc"))
+		accept := answerJingle(t, alice.pc.LocalDescription().SDP, "gc", a.JID().String(), bob.jid.String())
+		if r := bob.iq(a.JID().String(), accept); !strings.Contains(r, "result") {
+			t.Fatalf("session-accept answered %s", r)
+		}
+		alice.takeAnswer()
+		bobTransport := peerTransport(t, accept, "active")
+		videoAdd := func(name string) string {
+			j := &jingle.Jingle{Action: jingle.ActionContentAdd, SID: "gc", Initiator: a.JID().String()}
+			d := *si.Jingle.Contents[0].Description
+			d.Media = "video"
+			d.PayloadTypes = []jingle.PayloadType{{ID: 96, Name: "VP8", ClockRate: 90000}}
+			d.Sources, d.SourceGroups, d.HeaderExtensions = nil, nil, nil
+			j.Contents = []jingle.Content{{Creator: jingle.RoleResponder, Name: name, Senders: jingle.SendersBoth, Description: &d, Transport: bobTransport}}
+			x, _ := jingle.Marshal(j)
+			return string(x)
+		}
+
+		// 1. alice's content-add is out; bob's crosses it: tie-break.
+		if _, err := alice.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+		alice.offer(nil)
+		add := bob.expect("content-add", jingleOf(jingle.ActionContentAdd, "gc"))
+		r := bob.iq(a.JID().String(), videoAdd("bv1"))
+		if !strings.Contains(r, "conflict") || !strings.Contains(r, "tie-break") {
+			t.Errorf("the responder's content-add in glare answered %s, want conflict + tie-break", r)
+		}
+		if r := bob.iq(a.JID().String(), contentAccept(add.Jingle, bobTransport)); !strings.Contains(r, "result") {
+			t.Fatalf("content-accept answered %s", r)
+		}
+		alice.takeAnswer()
+
+		// 2. bob's content-add arrives first and reaches alice as an
+		// offer; alice (impolite) ignores it and offers her own: the
+		// gateway rejects bob's and sends alice's.
+		if r := bob.iq(a.JID().String(), videoAdd("bv2")); !strings.Contains(r, "result") {
+			t.Fatalf("bob's content-add answered %s", r)
+		}
+		alice.expect("offer", func(m map[string]any) bool { return m["sid"] == "gc" })
+		if _, err := alice.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+		alice.offer(nil)
+		rej := bob.expect("content-reject", jingleOf(jingle.ActionContentReject, "gc"))
+		if len(rej.Jingle.Contents) != 1 || rej.Jingle.Contents[0].Name != "bv2" {
+			t.Errorf("content-reject = %s", rej.Raw)
+		}
+		add = bob.expect("content-add", jingleOf(jingle.ActionContentAdd, "gc"))
+		if r := bob.iq(a.JID().String(), contentAccept(add.Jingle, bobTransport)); !strings.Contains(r, "result") {
+			t.Fatalf("content-accept answered %s", r)
+		}
+		want := offerMids(t, alice)
+		ans := alice.takeAnswer()
+		if mids, rejected, _ := sdpSummary(t, ans); !slices.Equal(mids, want) || len(rejected) != 0 {
+			t.Errorf("answer mids %v rejected %v, want %v: bob's rejected video must not linger\n%s", mids, rejected, want, ans)
+		}
+	})
+}
