@@ -87,8 +87,8 @@ type call struct {
 	// the first answer settled it; answers built for the browser keep it.
 	peerSetup string
 	timer     *time.Timer
-	ringSent       bool
-	ended          bool
+	ringSent  bool
+	ended     bool
 }
 
 // callKey names a call in the bridge: sids are chosen by the caller, so two
