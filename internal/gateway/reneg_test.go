@@ -68,6 +68,19 @@ func peerTransport(t *testing.T, jingleXML, setup string) *jingle.Transport {
 	return &tr
 }
 
+// aliceAndScriptedBob starts a gateway with web user alice and the scripted
+// XMPP user bob, contacts both ways, bob online.
+func aliceAndScriptedBob(t *testing.T, srv *xmpptest.Server) (*browser, *scripted) {
+	t.Helper()
+	srv.Register(t, "bob", "bobpw")
+	gw := startGateway(t, gatewayConfig(srv, t.TempDir()))
+	a := connectBrowser(t, gw.Addr, "alice")
+	befriend(t, a, srv, "bob")
+	bob := dialScripted(t, srv, "bob")
+	bob.sendRaw("<presence/>")
+	return a, bob
+}
+
 // offerMids is the mids of the browser's current local offer.
 func offerMids(t *testing.T, p *pionBrowser) []string {
 	mids, _, _ := sdpSummary(t, p.pc.PendingLocalDescription().SDP)
@@ -82,12 +95,7 @@ func offerMids(t *testing.T, p *pionBrowser) []string {
 // gateway drops the callee's offer and passes the caller's on.
 func TestRenegotiationAsCallee(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
-		srv.Register(t, "bob", "bobpw")
-		gw := startGateway(t, gatewayConfig(srv, t.TempDir()))
-		a := connectBrowser(t, gw.Addr, "alice")
-		befriend(t, a, srv, "bob")
-		bob := dialScripted(t, srv, "bob")
-		bob.sendRaw("<presence/>")
+		a, bob := aliceAndScriptedBob(t, srv)
 		alice := newPionBrowser(t, a)
 
 		// bob calls alice with a real Chromium audio offer.
@@ -186,12 +194,7 @@ func TestRenegotiationAsCallee(t *testing.T) {
 // offer makes the gateway reject the peer's.
 func TestRenegotiationGlareAsCaller(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
-		srv.Register(t, "bob", "bobpw")
-		gw := startGateway(t, gatewayConfig(srv, t.TempDir()))
-		a := connectBrowser(t, gw.Addr, "alice")
-		befriend(t, a, srv, "bob")
-		bob := dialScripted(t, srv, "bob")
-		bob.sendRaw("<presence/>")
+		a, bob := aliceAndScriptedBob(t, srv)
 		alice := newPionBrowser(t, a)
 
 		alice.mustAck(map[string]any{"type": "call", "sid": "gc", "to": "bob@localhost", "media": []string{"audio"}})
