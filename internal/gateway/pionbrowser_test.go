@@ -1,14 +1,14 @@
 package gateway_test
 
 import (
-	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/jinglegate/jinglegate/internal/jinglepeer"
 )
 
 // pionBrowser is a scripted browser whose WebRTC side is real: a pion
@@ -31,11 +31,7 @@ type pionBrowser struct {
 
 func loopbackAPI() *webrtc.API {
 	var se webrtc.SettingEngine
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetIncludeLoopbackCandidate(true)
+	jinglepeer.LoopbackOnly(&se)
 	m := &webrtc.MediaEngine{}
 	_ = m.RegisterDefaultCodecs()
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m))

@@ -62,13 +62,9 @@ func newAPI(cfg config) (*webrtc.API, error) {
 		return nil, err
 	}
 	se := webrtc.SettingEngine{LoggerFactory: pionLoggerFactory{log: cfg.Logger}}
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	switch {
 	case cfg.Interfaces == nil:
-		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-		se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
-		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-		se.SetIncludeLoopbackCandidate(true)
+		LoopbackOnly(&se)
 	case slices.Contains(cfg.Interfaces, "*"):
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
 	default:
@@ -77,7 +73,19 @@ func newAPI(cfg config) (*webrtc.API, error) {
 		se.SetInterfaceFilter(func(name string) bool { return slices.Contains(names, name) })
 		se.SetIncludeLoopbackCandidate(slices.Contains(names, "lo"))
 	}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+}
+
+// LoopbackOnly restricts se to ICE over IPv4 loopback, with mDNS off: no
+// check, STUN packet or mDNS query leaves the machine. It is the peer's
+// default, and what tests give their other pion peers.
+func LoopbackOnly(se *webrtc.SettingEngine) {
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetIncludeLoopbackCandidate(true)
 }
 
 // codecFor returns the codec the peer sends for an RTP medium.
