@@ -9,6 +9,10 @@ import (
 	"github.com/jinglegate/jinglegate/jingle"
 )
 
+// numericExtensions are the candidate extensions ParseCandidate keeps that
+// hold numbers, with their size in bits.
+var numericExtensions = map[string]int{"rport": 16, "generation": 32, "network-id": 32, "network-cost": 32}
+
 // ParseCandidate parses an ICE candidate attribute (RFC 8839 section 5.1),
 // with or without the "a=" and "candidate:" prefixes, as browsers hand it to
 // onicecandidate. It also returns the "ufrag" extension that browsers add to
@@ -48,37 +52,26 @@ func ParseCandidate(line string) (c jingle.Candidate, ufrag string, err error) {
 	}
 	for i := 0; i < len(rest); i += 2 {
 		k, val := rest[i], rest[i+1]
-		num := func(bits int) (uint64, bool) {
+		if bits, ok := numericExtensions[k]; ok {
 			n, err := strconv.ParseUint(val, 10, bits)
-			return n, err == nil
+			if err != nil {
+				return bad("%s %q", k, val)
+			}
+			switch k {
+			case "rport":
+				c.RelPort = uint16(n)
+			case "generation":
+				c.Generation = uint32(n)
+			case "network-id":
+				c.Network = uint32(n)
+			case "network-cost":
+				c.NetworkCost = uint32(n)
+			}
+			continue
 		}
 		switch k {
 		case "raddr":
 			c.RelAddr = val
-		case "rport":
-			n, ok := num(16)
-			if !ok {
-				return bad("rport %q", val)
-			}
-			c.RelPort = uint16(n)
-		case "generation":
-			n, ok := num(32)
-			if !ok {
-				return bad("generation %q", val)
-			}
-			c.Generation = uint32(n)
-		case "network-id":
-			n, ok := num(32)
-			if !ok {
-				return bad("network-id %q", val)
-			}
-			c.Network = uint32(n)
-		case "network-cost":
-			n, ok := num(32)
-			if !ok {
-				return bad("network-cost %q", val)
-			}
-			c.NetworkCost = uint32(n)
 		case "tcptype":
 			c.TCPType = val
 		case "ufrag":
