@@ -16,6 +16,15 @@ import (
 // startJinglePeer logs user in and runs a pion-based Jingle peer for it.
 func startJinglePeer(t *testing.T, srv *xmpptest.Server, user string, cfg jinglepeer.Config) *jinglepeer.Peer {
 	t.Helper()
+	p, _ := runJinglePeer(t, srv, user, cfg)
+	return p
+}
+
+// runJinglePeer starts a pion Jingle peer logged in as user; kill cuts its
+// TCP connection, as a phone losing its network does: no session-terminate,
+// no unavailable presence from the peer itself (the server sends that).
+func runJinglePeer(t *testing.T, srv *xmpptest.Server, user string, cfg jinglepeer.Config) (*jinglepeer.Peer, func()) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cfg.Session = srv.Dial(ctx, t, user, user+"pw")
@@ -23,16 +32,18 @@ func startJinglePeer(t *testing.T, srv *xmpptest.Server, user string, cfg jingle
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(context.Background())
+	runCtx, cancelRun := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = p.Run(runCtx) }()
-	t.Cleanup(func() { stop(); <-done })
+	stop := func() { cancelRun(); <-done }
+	t.Cleanup(stop)
+	kill := func() { _ = cfg.Session.Conn().Close() }
 	select {
 	case <-p.Ready():
 	case <-time.After(20 * time.Second):
 		t.Fatalf("jingle peer %s not ready", user)
 	}
-	return p
+	return p, kill
 }
 
 func waitCtx(t *testing.T) context.Context {
@@ -125,38 +136,96 @@ func TestMediaBrowserCallsPeer(t *testing.T) {
 	}
 }
 
-// TestMediaPeerCallsBrowser: the pion peer calls the web user with JMI;
-// the browser accepts, answers, connects, and the peer hangs up.
+// TestMediaPeerCallsBrowser: the pion peer calls the web user, with JMI
+// (to the bare JID: every tab rings) and without (session-initiate to the
+// tab's full JID); ICE and DTLS connect and RTP flows both ways; the peer
+// hangs up the first call, the browser the second.
 func TestMediaPeerCallsBrowser(t *testing.T) {
+	for _, jmi := range []bool{true, false} {
+		name := "jmi"
+		if !jmi {
+			name = "direct"
+		}
+		t.Run(name, func(t *testing.T) {
+			xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+				_, a, bob := setupPair(t, srv, jinglepeer.Config{})
+				alice := newPionBrowser(t, a)
+				to := jid.MustParse("alice@" + srv.ComponentDomain)
+				if !jmi {
+					to = a.JID()
+				}
+				call, err := bob.Call(waitCtx(t), to, []string{"audio", "video"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				in := alice.expect("incoming", func(m map[string]any) bool { return m["sid"] == call.SID() })
+				if in["from"] != bob.JID().String() || in["polite"] != true {
+					t.Errorf("incoming = %v", in)
+				}
+				if _, err := call.Wait(waitCtx(t), jinglepeer.EventRinging); err != nil {
+					t.Fatalf("the caller heard no ringing: %v", err)
+				}
+				alice.mustAck(map[string]any{"type": "accept", "sid": call.SID()})
+				alice.start(call.SID(), nil, false)
+				alice.takeOffer()
+				alice.waitConnected(20 * time.Second)
+				if err := call.WaitConnected(waitCtx(t)); err != nil {
+					t.Fatalf("pion peer: %v", err)
+				}
+				if call.JMI() != jmi {
+					t.Errorf("JMI = %v, want %v", call.JMI(), jmi)
+				}
+				alice.waitPackets("audio", 5, 15*time.Second)
+				alice.waitPackets("video", 5, 15*time.Second)
+				if jmi {
+					if err := call.Hangup(waitCtx(t), jingle.ReasonSuccess); err != nil {
+						t.Fatal(err)
+					}
+					h := alice.expect("hangup", func(m map[string]any) bool { return m["sid"] == call.SID() })
+					if h["reason"] != "success" {
+						t.Errorf("hangup = %v", h)
+					}
+					return
+				}
+				alice.mustAck(map[string]any{"type": "hangup", "sid": call.SID(), "reason": "success"})
+				ev, err := call.Wait(waitCtx(t), jinglepeer.EventTerminated)
+				if err != nil || ev.Reason != jingle.ReasonSuccess {
+					t.Errorf("peer: terminated %v, %v", ev.Reason, err)
+				}
+			})
+		})
+	}
+}
+
+// TestMediaPeerGoesOffline: mid-call, the XMPP peer's connection drops
+// without a session-terminate; the unavailable presence the server sends
+// for it ends the call for the browser with gone.
+func TestMediaPeerGoesOffline(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
-		_, a, bob := setupPair(t, srv, jinglepeer.Config{})
+		srv.Register(t, "bob", "bobpw")
+		gw := startGateway(t, gatewayConfig(srv, t.TempDir()))
+		a := connectBrowser(t, gw.Addr, "alice")
+		befriend(t, a, srv, "bob")
+		bob, kill := runJinglePeer(t, srv, "bob", jinglepeer.Config{AutoAccept: true})
+		a.expect("presence", func(m map[string]any) bool { return m["jid"] == bob.JID().String() && m["capsKnown"] == true })
 		alice := newPionBrowser(t, a)
-		call, err := bob.Call(waitCtx(t), jid.MustParse("alice@"+srv.ComponentDomain), []string{"audio", "video"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		in := alice.expect("incoming", func(m map[string]any) bool { return m["sid"] == call.SID() })
-		if in["from"] != bob.JID().String() {
-			t.Errorf("incoming from %v", in["from"])
-		}
-		if _, err := call.Wait(waitCtx(t), jinglepeer.EventRinging); err != nil {
-			t.Fatalf("the caller heard no ringing: %v", err)
-		}
-		alice.mustAck(map[string]any{"type": "accept", "sid": call.SID()})
-		alice.start(call.SID(), nil, false)
-		alice.takeOffer()
+		alice.mustAck(map[string]any{"type": "call", "sid": "off1", "to": "bob@localhost", "media": []string{"audio"}})
+		alice.expect("proceeding", func(m map[string]any) bool { return m["sid"] == "off1" })
+		alice.start("off1", []string{"audio"}, false)
+		alice.offer(nil)
+		alice.takeAnswer()
 		alice.waitConnected(20 * time.Second)
-		if err := call.WaitConnected(waitCtx(t)); err != nil {
-			t.Fatalf("pion peer: %v", err)
-		}
-		alice.waitPackets("audio", 5, 15*time.Second)
-		alice.waitPackets("video", 5, 15*time.Second)
-		if err := call.Hangup(waitCtx(t), jingle.ReasonSuccess); err != nil {
+		if err := bob.Lookup("off1").WaitConnected(waitCtx(t)); err != nil {
 			t.Fatal(err)
 		}
-		h := alice.expect("hangup", func(m map[string]any) bool { return m["sid"] == call.SID() })
-		if h["reason"] != "success" {
-			t.Errorf("hangup = %v", h)
+		kill()
+		h := alice.expect("hangup", func(m map[string]any) bool { return m["sid"] == "off1" })
+		if h["reason"] != "gone" || h["text"] != "the peer went offline" {
+			t.Errorf("hangup = %v, want reason gone from the peer's unavailable presence", h)
+		}
+		// The call is over at the gateway: more messages for it are refused.
+		if r := alice.request(map[string]any{"type": "hangup", "sid": "off1"}); r["type"] != "error" || r["code"] != "not-found" {
+			t.Errorf("hangup after gone: %v", r)
 		}
 	})
 }
