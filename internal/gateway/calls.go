@@ -728,6 +728,7 @@ func (b *bridge) sendAnswer(c *call, sd *sdp.SessionDescription) error {
 	}
 	b.mu.Lock()
 	c.remoteSDP = sd
+	c.localSDP = rejectedAsIn(c.localSDP, sd)
 	c.awaitingAnswer = false
 	c.prevLocal = nil
 	if c.peerSetup == "" {
@@ -964,4 +965,39 @@ func setupOf(sd *sdp.SessionDescription) string {
 		}
 	}
 	return ""
+}
+
+// rejectedAsIn returns local with the m-sections that answer rejects (port
+// 0) rejected too: that is what the offer/answer negotiated, and what the
+// next offer or answer of the browser is compared with (a medium rejected
+// now and offered again later is new then).
+func rejectedAsIn(local, answer *sdp.SessionDescription) *sdp.SessionDescription {
+	if local == nil || answer == nil {
+		return local
+	}
+	rejected := map[string]bool{}
+	for _, md := range answer.MediaDescriptions {
+		if mid, ok := md.Attribute("mid"); ok && md.MediaName.Port.Value == 0 {
+			rejected[mid] = true
+		}
+	}
+	var out *sdp.SessionDescription
+	for i, md := range local.MediaDescriptions {
+		if mid, ok := md.Attribute("mid"); !ok || !rejected[mid] || md.MediaName.Port.Value == 0 {
+			continue
+		}
+		if out == nil {
+			cp := *local
+			cp.MediaDescriptions = slices.Clone(local.MediaDescriptions)
+			out = &cp
+		}
+		m := *md
+		m.MediaName.Port = sdp.RangedPort{Value: 0}
+		m.Attributes = slices.DeleteFunc(slices.Clone(md.Attributes), func(a sdp.Attribute) bool { return a.Key == "bundle-only" })
+		out.MediaDescriptions[i] = &m
+	}
+	if out == nil {
+		return local
+	}
+	return out
 }

@@ -155,6 +155,26 @@ func TestRenegotiationAsCallee(t *testing.T) {
 			t.Errorf("after content-reject: answer mids %v rejected %v; want %v with the last rejected\n%s", mids, rejected, want, ans)
 		}
 
+		// 2b. bob now offers a video under the rejected content's name
+		// (what a caller whose content-add won a glare does): alice's
+		// browser answers it, and bob gets a content-accept: the rejected
+		// m-section is new again.
+		bobAdd := &jingle.Jingle{Action: jingle.ActionContentAdd, SID: "rc", Initiator: bob.jid.String()}
+		for _, c := range add.Jingle.Contents {
+			c.Creator, c.Senders = jingle.RoleInitiator, jingle.SendersBoth
+			c.Transport = peerTransport(t, initiate, "actpass")
+			bobAdd.Contents = append(bobAdd.Contents, c)
+		}
+		x, _ := jingle.Marshal(bobAdd)
+		if r := bob.iq(a.JID().String(), string(x)); !strings.Contains(r, "result") {
+			t.Fatalf("bob's content-add answered %s", r)
+		}
+		alice.takeOffer()
+		acc := bob.expect("content-accept", jingleOf(jingle.ActionContentAccept, "rc"))
+		if len(acc.Jingle.Contents) != 1 || acc.Jingle.Contents[0].Name != name {
+			t.Errorf("content-accept for the re-offered %q = %s", name, acc.Raw)
+		}
+
 		// 3. Glare: alice adds audio while bob adds video. bob, the
 		// initiator, wins: his content-add is taken (result), alice's
 		// browser rolls its offer back and answers his.
@@ -163,13 +183,13 @@ func TestRenegotiationAsCallee(t *testing.T) {
 		}
 		alice.offer(nil)
 		bob.expect("content-add", jingleOf(jingle.ActionContentAdd, "rc"))
-		bobAdd := &jingle.Jingle{Action: jingle.ActionContentAdd, SID: "rc", Initiator: bob.jid.String()}
+		bobAdd = &jingle.Jingle{Action: jingle.ActionContentAdd, SID: "rc", Initiator: bob.jid.String()}
 		for _, c := range add.Jingle.Contents { // a video description, as bob would offer it
 			c.Creator, c.Name, c.Senders = jingle.RoleInitiator, "bobvideo", jingle.SendersBoth
 			c.Transport = peerTransport(t, initiate, "actpass")
 			bobAdd.Contents = append(bobAdd.Contents, c)
 		}
-		x, _ := jingle.Marshal(bobAdd)
+		x, _ = jingle.Marshal(bobAdd)
 		if r := bob.iq(a.JID().String(), string(x)); !strings.Contains(r, "result") {
 			t.Fatalf("the initiator's content-add in glare answered %s, want result (the initiator wins)", r)
 		}
