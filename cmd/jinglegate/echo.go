@@ -18,11 +18,16 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/jinglegate/jinglegate/internal/jinglepeer"
+	"github.com/jinglegate/jinglegate/jingle"
 )
 
 // runEcho: `jinglegate echo -jid echo@example.org -password-env ECHO_PW
 // -server host:5222` logs in as an XMPP user and accepts every call (XEP-0353
 // and plain Jingle), sending audio, video and data channel messages back.
+// With -hangup-after D it hangs up every call D after its media connected,
+// so that callers (and tests) see a call ended by the other side; with
+// -no-jmi it does not advertise XEP-0353, so that callers send it a
+// session-initiate directly instead of a propose.
 func runEcho(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("jinglegate echo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -31,6 +36,8 @@ func runEcho(ctx context.Context, args []string, stderr io.Writer) error {
 	pwEnv := fs.String("password-env", "JINGLEGATE_ECHO_PASSWORD", "environment variable that holds the password")
 	interfaces := fs.String("interfaces", "", "comma-separated network interfaces for ICE (default: loopback only)")
 	level := fs.String("log.level", "info", "debug, info, warn or error")
+	noJMI := fs.Bool("no-jmi", false, "do not advertise XEP-0353 (Jingle Message Initiation): callers then send session-initiate to the bot's full JID directly")
+	hangupAfter := fs.Duration("hangup-after", 0, "hang up every call this long after its media connected, e.g. 30s (0: never; the caller hangs up)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return &exitError{code: 0, err: errHelp}
@@ -44,6 +51,9 @@ func runEcho(ctx context.Context, args []string, stderr io.Writer) error {
 	pw := os.Getenv(*pwEnv)
 	if pw == "" {
 		return usageErr(fmt.Errorf("echo: the password must be in $%s", *pwEnv))
+	}
+	if *hangupAfter < 0 {
+		return usageErr(fmt.Errorf("echo: -hangup-after must not be negative, got %s", *hangupAfter))
 	}
 	if *server == "" {
 		*server = net.JoinHostPort(j.Domainpart(), "5222")
@@ -62,7 +72,7 @@ func runEcho(ctx context.Context, args []string, stderr io.Writer) error {
 	backoff := 500 * time.Millisecond
 	for {
 		up := time.Now()
-		err := echoOnce(ctx, j.Bare(), pw, *server, ifaces, log)
+		err := echoOnce(ctx, j.Bare(), pw, *server, echoOptions{ifaces: ifaces, hangupAfter: *hangupAfter, noJMI: *noJMI}, log)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -94,8 +104,15 @@ func splitComma(s string) []string {
 	return out
 }
 
+// echoOptions are the echo bot's settings besides its account.
+type echoOptions struct {
+	ifaces      []string      // ICE interfaces; nil: loopback only
+	hangupAfter time.Duration // > 0: hang up each call this long after it connected
+	noJMI       bool          // do not advertise XEP-0353
+}
+
 // echoOnce logs in and serves calls until the session ends.
-func echoOnce(ctx context.Context, user jid.JID, pw, server string, ifaces []string, log *slog.Logger) error {
+func echoOnce(ctx context.Context, user jid.JID, pw, server string, opts echoOptions, log *slog.Logger) error {
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	conn, err := (&net.Dialer{}).DialContext(dctx, "tcp", server)
@@ -123,11 +140,60 @@ func echoOnce(ctx context.Context, user jid.JID, pw, server string, ifaces []str
 		return fmt.Errorf("login as %s: %w", user, err)
 	}
 	cancel()
-	p, err := jinglepeer.New(ctx, jinglepeer.Config{Session: sess, Logger: log, Echo: true, AutoAccept: true, Interfaces: ifaces, Name: "jinglegate echo"})
+	p, err := jinglepeer.New(ctx, jinglepeer.Config{Session: sess, Logger: log, Echo: true, AutoAccept: true, NoJMI: opts.noJMI, Interfaces: opts.ifaces, Name: "jinglegate echo"})
 	if err != nil {
 		sess.Close()
 		return err
 	}
-	log.Info("echo: logged in; accepting every call", "jid", sess.LocalAddr())
-	return p.Run(ctx)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(runCtx) }()
+	select {
+	case <-p.Ready():
+	case err := <-done:
+		return err
+	}
+	// Ready: the presence with caps is out, so callers can find the bot.
+	attrs := []any{"jid", sess.LocalAddr(), "jmi", !opts.noJMI}
+	if opts.hangupAfter > 0 {
+		attrs = append(attrs, "hangup_after", opts.hangupAfter)
+		go hangUpCalls(runCtx, p, opts.hangupAfter, log)
+	}
+	log.Info("echo: logged in; accepting every call", attrs...)
+	return <-done
+}
+
+// hangUpCalls hangs up every incoming call of p the given time after its
+// media connected (ICE and DTLS), unless it ended before.
+func hangUpCalls(ctx context.Context, p *jinglepeer.Peer, after time.Duration, log *slog.Logger) {
+	for {
+		var c *jinglepeer.Call
+		select {
+		case <-ctx.Done():
+			return
+		case c = <-p.Incoming():
+		}
+		go func() {
+			if err := c.WaitConnected(ctx); err != nil {
+				return // ended (or failed) before connecting: nothing to hang up
+			}
+			t := time.NewTimer(after)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return
+			case <-c.Done():
+				return
+			case <-t.C:
+			}
+			hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if err := c.Hangup(hctx, jingle.ReasonSuccess); err != nil {
+				log.Warn("echo: hanging up failed", "sid", c.SID(), "peer", c.Peer(), "err", err)
+				return
+			}
+			log.Info("echo: hung up", "sid", c.SID(), "peer", c.Peer(), "after", after)
+		}()
+	}
 }

@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
 # run.sh runs the web client's browser tests (e2e/webclient/*.test.mjs):
 # the real jinglegate.js and demo page in headless Chromium, against a real
-# gateway and a private Prosody, all inside a private network namespace where
-# loopback is the only interface (no ICE check, STUN packet or mDNS query
-# leaves the machine).
+# gateway, echo peers and a private XMPP server, all inside a private network
+# namespace where loopback is the only interface (no ICE check, STUN packet
+# or mDNS query leaves the machine).
+#
+# It runs the tests once per server of WEBCLIENT_SERVERS (default: "prosody
+# ejabberd"), each in a namespace and stack of its own: on Prosody every
+# file; on ejabberd every file but unit.test.mjs (no server involved) and
+# demo.test.mjs (the page's UI, the same whatever the server), unless files
+# are named.
 #
 # Usage (from anywhere):
-#   bash e2e/webclient/run.sh                       # every test
+#   bash e2e/webclient/run.sh                       # every test, both servers
 #   bash e2e/webclient/run.sh --test-name-pattern=RE
 #   bash e2e/webclient/run.sh e2e/webclient/demo.test.mjs
+#   WEBCLIENT_SERVERS=ejabberd bash e2e/webclient/run.sh e2e/webclient/echo.test.mjs
 #
 # With JINGLEGATE_URL, JINGLEGATE_TOKEN_A and JINGLEGATE_TOKEN_B set (and
-# optionally JINGLEGATE_XMPP_WS, _JID, _PASSWORD), it uses that gateway
+# optionally JINGLEGATE_XMPP_WS, _JID, _PASSWORD, and the echo peers'
+# JINGLEGATE_TOKEN_ECHO and JINGLEGATE_ECHO_*: see stack.sh), it uses that gateway
 # instead of starting one (and no namespace: the caller provides it).
 #
 # It installs what is missing (Chromium via scripts/install-deps.sh, e2e's
 # node_modules with npm ci, as e2e/run.sh does), builds bin/jinglegate, and
 # exits non-zero when a test fails. JINGLEGATE_BIN=path uses that gateway
 # binary instead of building one. Screenshots go to artifacts/screenshots/
-# (or $ARTIFACTS_DIR/screenshots); WEBCLIENT_KEEP=1 keeps the gateway's
-# directory (its log and Prosody's) for a look after the run.
+# (or $ARTIFACTS_DIR/screenshots; the ejabberd run's under ejabberd/ in it);
+# WEBCLIENT_KEEP=1 keeps the stack's directory (the logs of the gateway, the
+# echo peers and the XMPP server) for a look after the run.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,7 +46,8 @@ for a in "$@"; do
 	*) files+=("$(cd "$(dirname "$a")" && pwd)/$(basename "$a")") ;;
 	esac
 done
-if [ "${#files[@]}" -eq 0 ]; then
+named=${#files[@]}
+if [ "$named" -eq 0 ]; then
 	for f in "$here"/*.test.mjs; do files+=("$f"); done
 fi
 
@@ -53,6 +63,7 @@ if [ "${1:-}" = "--inner" ]; then
 	}
 	trap cleanup EXIT
 	envfile="$dir/env"
+	log "starting the stack on ${XMPP_SERVER:-prosody} in $dir"
 	bash "$here/stack.sh" start "$dir" >"$envfile"
 	set -a
 	# shellcheck disable=SC1090
@@ -62,7 +73,7 @@ if [ "${1:-}" = "--inner" ]; then
 	status=0
 	node --test --test-concurrency=1 --test-timeout=300000 "$@" || status=$?
 	if [ "$status" -ne 0 ]; then
-		log "gateway log: $dir/gateway.log (WEBCLIENT_KEEP=1 keeps it)"
+		log "gateway log: $dir/gateway.log, echo peers: $dir/echo*.log (WEBCLIENT_KEEP=1 keeps them)"
 	fi
 	exit "$status"
 fi
@@ -101,4 +112,38 @@ if [ -n "${JINGLEGATE_URL:-}" ] && [ -n "${JINGLEGATE_TOKEN_A:-}" ] && [ -n "${J
 fi
 ns=(unshare -n)
 [ "$(id -u)" -eq 0 ] || ns=(unshare -r -n)
-"${ns[@]}" bash "$here/run.sh" --inner "${args[@]+"${args[@]}"}" "${files[@]}"
+failed=()
+for server in ${WEBCLIENT_SERVERS:-prosody ejabberd}; do
+	run_files=()
+	case "$server" in
+	prosody) run_files=("${files[@]}") ;;
+	ejabberd)
+		for f in "${files[@]}"; do
+			case "$(basename "$f")" in
+			unit.test.mjs | demo.test.mjs)
+				if [ "$named" -gt 0 ]; then run_files+=("$f"); fi
+				;;
+			*) run_files+=("$f") ;;
+			esac
+		done
+		;;
+	*)
+		log "WEBCLIENT_SERVERS: unknown server '$server' (prosody or ejabberd)"
+		exit 2
+		;;
+	esac
+	[ "${#run_files[@]}" -gt 0 ] || continue
+	log "=== $server: ${run_files[*]##*/} ==="
+	artifacts=${ARTIFACTS_DIR:-}
+	[ "$server" = prosody ] || artifacts="${ARTIFACTS_DIR:-$root/artifacts}/$server"
+	started=$SECONDS
+	status=0
+	XMPP_SERVER=$server ARTIFACTS_DIR=$artifacts \
+		"${ns[@]}" bash "$here/run.sh" --inner "${args[@]+"${args[@]}"}" "${run_files[@]}" || status=$?
+	log "=== $server: exit status $status after $((SECONDS - started)) s ==="
+	[ "$status" -eq 0 ] || failed+=("$server")
+done
+if [ "${#failed[@]}" -gt 0 ]; then
+	log "failed on: ${failed[*]}"
+	exit 1
+fi
