@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
+	"github.com/pion/sdp/v3"
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
@@ -25,6 +27,7 @@ type xmlTokens = xml.TokenReader
 const (
 	nsReceipts = "urn:xmpp:receipts"
 	nsHints    = "urn:xmpp:hints"
+	nsDelay    = "urn:xmpp:delay"
 )
 
 func errIQTimeout() error { return component.ErrIQTimeout }
@@ -74,6 +77,7 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 
 	b.mu.Lock()
 	c := b.calls[callKey(user, j.SID)]
+	var replaced []*call // our session-initiates that lost a glare tie-break to this one
 	if c != nil && !(c.peer.Equal(iq.From) || (c.peer.Resourcepart() == "" && c.peer.Equal(iq.From.Bare()))) {
 		c = nil // someone else's session of the same name
 	}
@@ -91,10 +95,7 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 					return copyOut(t, jingle.ErrorReply(iq, jingle.CondTieBreak))
 				}
 				// Theirs wins: ours ends, theirs replaces it on the same tab.
-				lost := other.key()
-				b.enqueue("glare", func(ctx context.Context) {
-					b.end(ctx, lost, jingle.ReasonAlternativeSession, "glare: the other call won the tie-break", true)
-				})
+				replaced = append(replaced, other)
 			}
 		}
 		c = &call{sid: j.SID, user: user, role: jingle.RoleResponder, local: iq.To, peer: iq.From, tab: tab}
@@ -131,8 +132,38 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 		return err
 	}
 	jj := j
+	if len(replaced) > 0 {
+		// One job, in this order: the browser hears its call end before
+		// the offer that replaces it arrives.
+		b.enqueue("glare", func(ctx context.Context) {
+			for _, o := range replaced {
+				b.loseGlare(ctx, o, jj.SID)
+			}
+			b.incomingInitiate(ctx, c, &jj, true)
+		})
+		return nil
+	}
 	b.enqueue("jingle "+j.Action.String(), func(ctx context.Context) { b.processJingle(ctx, c, &jj) })
 	return nil
+}
+
+// loseGlare ends our session-initiate o, which lost the tie-break to the
+// peer's session winner: the browser hears alternative-session. A peer that
+// saw the glare refused o with a tie-break error; one that took o (it
+// acknowledged o before sending its own) would ring with it, so o is also
+// terminated, naming the session that replaces it (XEP-0166
+// alternative-session); a peer that refused it answers unknown-session.
+func (b *bridge) loseGlare(ctx context.Context, o *call, winner string) {
+	b.mu.Lock()
+	ended := o.ended
+	b.mu.Unlock()
+	if ended {
+		return
+	}
+	const text = "glare: the other call won the tie-break"
+	b.end(ctx, o.key(), jingle.ReasonAlternativeSession, text, true)
+	b.sendJingle(ctx, o, &jingle.Jingle{Action: jingle.ActionSessionTerminate,
+		Reason: &jingle.Reason{Condition: jingle.ReasonAlternativeSession, SID: winner, Text: text}}, func(error) {})
 }
 
 // capture reads a whole element and writes it back as bytes: the jingle
@@ -202,7 +233,7 @@ func truncate(s string, n int) string {
 func (b *bridge) processJingle(ctx context.Context, c *call, j *jingle.Jingle) {
 	switch j.Action {
 	case jingle.ActionSessionInitiate:
-		b.incomingInitiate(ctx, c, j)
+		b.incomingInitiate(ctx, c, j, false)
 	case jingle.ActionSessionAccept:
 		b.remoteAnswer(ctx, c, j, jingle.ActionSessionAccept)
 	case jingle.ActionSessionTerminate:
@@ -238,20 +269,36 @@ func (b *bridge) processJingle(ctx context.Context, c *call, j *jingle.Jingle) {
 }
 
 // incomingInitiate: the peer's session-initiate, with or without a
-// propose before it.
-func (b *bridge) incomingInitiate(ctx context.Context, c *call, j *jingle.Jingle) {
+// propose before it. replaces: it won a glare tie-break over the tab's own
+// call (ended just before), so it goes to that tab as an offer, without
+// ringing: the user asked for this call.
+func (b *bridge) incomingInitiate(ctx context.Context, c *call, j *jingle.Jingle, replaces bool) {
+	refuse := func(reason jingle.ReasonCondition, text string) {
+		b.mu.Lock()
+		if c.jmi != jmiProceeded && !c.outgoing {
+			// The tab never heard of this call (no incoming, no
+			// proceed): only the peer is told.
+			c.tab = nil
+		}
+		b.mu.Unlock()
+		b.end(ctx, c.key(), reason, text, false)
+	}
+	if reason, text := unsupported(j); reason != jingle.ReasonUnknown {
+		refuse(reason, text)
+		return
+	}
 	if !hasDTLS(j) {
-		b.end(ctx, c.key(), jingle.ReasonSecurityError, "browsers need DTLS-SRTP: the offer has no DTLS fingerprint", false)
+		refuse(jingle.ReasonSecurityError, "browsers need DTLS-SRTP: the offer has no DTLS fingerprint")
 		return
 	}
 	if !b.g.Presence.Allowed(ctx, c.user, c.peer) {
-		b.end(ctx, c.key(), jingle.ReasonDecline, "not allowed by the call policy", false)
+		refuse(jingle.ReasonDecline, "not allowed by the call policy")
 		return
 	}
 	b.mu.Lock()
 	c.offer = j
 	bound := c.tab != nil && (c.jmi == jmiProceeded || c.outgoing)
-	glareWinner := c.jmi == jmiNone && c.tab != nil && b.hasOutgoingLocked(c)
+	glareWinner := c.jmi == jmiNone && c.tab != nil && (replaces || b.hasOutgoingLocked(c))
 	b.mu.Unlock()
 	if bound || glareWinner {
 		_ = b.deliverOffer(c, j)
@@ -277,6 +324,29 @@ func (b *bridge) hasOutgoingLocked(c *call) bool {
 		}
 	}
 	return false
+}
+
+// unsupported returns the reason to refuse a session-initiate with (XEP-0166
+// §6.3.2) when no content has an application a browser takes (RTP, or a
+// data channel) or none has a transport it can use (ICE-UDP); else
+// ReasonUnknown.
+func unsupported(j *jingle.Jingle) (jingle.ReasonCondition, string) {
+	app, transport := false, false
+	for _, c := range j.Contents {
+		if c.UnknownDescription == "" && (c.Description != nil || c.Transport != nil) {
+			app = true
+		}
+		if c.Transport != nil {
+			transport = true
+		}
+	}
+	switch {
+	case !app:
+		return jingle.ReasonUnsupportedApplications, "browsers take RTP audio and video and data channels only"
+	case !transport:
+		return jingle.ReasonUnsupportedTransports, "browsers need ICE-UDP"
+	}
+	return jingle.ReasonUnknown, ""
 }
 
 func hasDTLS(j *jingle.Jingle) bool {
@@ -422,6 +492,11 @@ func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jin
 		}
 		return
 	}
+	if j.Action == jingle.ActionContentModify && sameDirections(remote, sd) {
+		// A content-modify that changes no direction (Jitsi sends its
+		// receive constraints this way): nothing to negotiate.
+		return
+	}
 	text, err := sdpxlate.MarshalSDP(sd)
 	if err != nil {
 		return
@@ -434,6 +509,33 @@ func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jin
 	c.offerSent = true
 	b.mu.Unlock()
 	_ = tab.Send(wsapi.Offer{SID: c.sid, SDP: text, Polite: c.polite()})
+}
+
+// sameDirections reports whether a and b have the same m-sections (mid,
+// port zero or not) with the same directions.
+func sameDirections(a, b *sdp.SessionDescription) bool {
+	if a == nil || b == nil || len(a.MediaDescriptions) != len(b.MediaDescriptions) {
+		return false
+	}
+	for i, ma := range a.MediaDescriptions {
+		mb := b.MediaDescriptions[i]
+		ida, _ := ma.Attribute("mid")
+		idb, _ := mb.Attribute("mid")
+		if ida != idb || (ma.MediaName.Port.Value == 0) != (mb.MediaName.Port.Value == 0) || directionOf(ma) != directionOf(mb) {
+			return false
+		}
+	}
+	return true
+}
+
+func directionOf(md *sdp.MediaDescription) string {
+	for _, a := range md.Attributes {
+		switch a.Key {
+		case "sendrecv", "sendonly", "recvonly", "inactive":
+			return a.Key
+		}
+	}
+	return "sendrecv"
 }
 
 // --- messages (XEP-0353, receipts) -----------------------------------------
@@ -504,6 +606,12 @@ func (b *bridge) processMessage(ctx context.Context, m inMessage, from, to jid.J
 	}
 	switch jmi.Kind {
 	case jingle.JMIPropose:
+		if at, ok := delayStamp(m.Inner); ok && time.Since(at) > b.ringTimeout {
+			// Delivered late (XEP-0203: offline storage, MAM): the
+			// caller gave up long ago, nothing rings.
+			b.log.Info("stale call proposal ignored", "sid", jmi.ID, "from", from, "sent", at)
+			return
+		}
 		b.incomingPropose(ctx, user, from, to, jmi)
 	case jingle.JMIRinging:
 		b.proposeDelivered(user, jmi.ID, from)
@@ -545,6 +653,34 @@ func cutPrefix(s, p string) (string, bool) {
 		return s[len(p):], true
 	}
 	return "", false
+}
+
+// delayStamp returns the time of the message's XEP-0203 <delay/> (a child
+// of the message), if it has one.
+func delayStamp(inner []byte) (time.Time, bool) {
+	d := xml.NewDecoder(bytes.NewReader(inner))
+	depth := 0
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return time.Time{}, false
+		}
+		switch se := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth == 2 && se.Name.Space == nsDelay && se.Name.Local == "delay" {
+				for _, a := range se.Attr {
+					if a.Name.Local == "stamp" {
+						at, err := time.Parse(time.RFC3339Nano, a.Value)
+						return at, err == nil
+					}
+				}
+				return time.Time{}, false
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
 }
 
 // receiptID returns the id of an XEP-0184 <received/>, if any.

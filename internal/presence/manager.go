@@ -278,8 +278,12 @@ func (m *Manager) Online(user string) bool {
 }
 
 // ResendAll sends every tab's presence again and probes the contacts: for
-// after the component link (re)connects.
+// after the component link (re)connects. What was known of the contacts'
+// presence is dropped first (the tabs hear them go): unavailable presence
+// sent while the link was down is lost (a restarting server sends it as
+// it stops), and the probes bring back every resource still online.
 func (m *Manager) ResendAll(ctx context.Context) {
+	m.forgetContacts(ctx)
 	type entry struct {
 		user string
 		tabs []tabState
@@ -303,6 +307,42 @@ func (m *Manager) ResendAll(ctx context.Context) {
 		}
 		if len(e.tabs) > 0 {
 			m.probeContacts(ctx, e.user, e.tabs[0].full)
+		}
+	}
+}
+
+// forgetContacts drops the presence of every contact resource, telling the
+// tabs of the users who have the contact in their roster. It does not call
+// OnUnavailable: calls in progress are not ended by a link that comes back.
+func (m *Manager) forgetContacts(ctx context.Context) {
+	m.mu.Lock()
+	gone := m.contacts
+	m.contacts = map[string]map[string]*resource{}
+	for _, rs := range gone {
+		for _, r := range rs {
+			delete(m.jidCaps, r.full.String())
+		}
+	}
+	var users []string
+	for u, ts := range m.tabs {
+		if len(ts) > 0 {
+			users = append(users, u)
+		}
+	}
+	m.mu.Unlock()
+	if len(gone) == 0 {
+		return
+	}
+	for _, u := range users {
+		items, err := m.cfg.Store.List(ctx, u)
+		if err != nil {
+			m.log.Error("reading roster", "user", u, "err", err)
+			continue
+		}
+		for _, it := range items {
+			for _, r := range gone[it.JID] {
+				m.notify(u, PresenceEvent{Type: "presence", JID: r.full.String(), Available: false})
+			}
 		}
 	}
 }
