@@ -34,7 +34,7 @@ func runEcho(ctx context.Context, args []string, stderr io.Writer) error {
 	addr := fs.String("jid", "", "the echo bot's JID, e.g. echo@example.org")
 	server := fs.String("server", "", "host:port of the server's c2s listener (default: the JID's domain, port 5222)")
 	pwEnv := fs.String("password-env", "JINGLEGATE_ECHO_PASSWORD", "environment variable that holds the password")
-	interfaces := fs.String("interfaces", "", "comma-separated network interfaces for ICE (default: loopback only)")
+	interfaces := fs.String("interfaces", "", "comma-separated network interfaces for ICE, or * for all (loopback included) (default: loopback only)")
 	level := fs.String("log.level", "info", "debug, info, warn or error")
 	noJMI := fs.Bool("no-jmi", false, "do not advertise XEP-0353 (Jingle Message Initiation): callers then send session-initiate to the bot's full JID directly")
 	hangupAfter := fs.Duration("hangup-after", 0, "hang up every call this long after its media connected, e.g. 30s (0: never; the caller hangs up)")

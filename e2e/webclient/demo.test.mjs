@@ -4,20 +4,17 @@
 // artifacts/screenshots/: sign-in, signed-in, subscription-request, roster,
 // calling, ringing, in-call (desktop and phone).
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { dumpLogs, gatewayEnv, launch, screenshotDir, startOrigin } from './lib/harness.mjs';
+import { DESKTOP, PHONE, contactRow, shot, signInByName, signInWithToken, waitCallState, waitCallable } from './lib/demo-page.mjs';
+import { dumpLogs, gatewayEnv, launch, startOrigin } from './lib/harness.mjs';
 import { knownIssue } from './lib/known-issues.mjs';
 
 const env = gatewayEnv();
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 
 describe('the demo page', { skip: env.skip }, () => {
   let origin;
   let originB;
   let browser;
-  let dir;
   let A; // page
   let B; // page
   let jidA;
@@ -29,7 +26,6 @@ describe('the demo page', { skip: env.skip }, () => {
     origin = await startOrigin(env.url);
     originB = env.urlB === env.url ? origin : await startOrigin(env.urlB);
     browser = await launch();
-    dir = screenshotDir();
   });
 
   after(async () => {
@@ -38,8 +34,6 @@ describe('the demo page', { skip: env.skip }, () => {
     if (origin) await origin.close();
     if (originB && originB !== origin) await originB.close();
   });
-
-  const shot = (page, name) => page.screenshot({ path: path.join(dir, `${name}.png`) });
 
   const step = (name, fn) =>
     test(name, async (t) => {
@@ -50,15 +44,6 @@ describe('the demo page', { skip: env.skip }, () => {
         throw e;
       }
     });
-
-  async function signIn(page, o, token) {
-    await page.goto(`${o}/#token=${encodeURIComponent(token)}`);
-    await page.locator('#app').waitFor({ state: 'visible', timeout: 15000 });
-    await page.locator('#conn[data-state="connected"]').waitFor();
-    // The token left the address bar.
-    assert.equal(new URL(page.url()).hash, '');
-    return page.evaluate(() => document.getElementById('me-name').title);
-  }
 
   step('sign-in page: no external resources, accessible controls, no CSP violation', async () => {
     const p = await browser.page('signin', { viewport: DESKTOP });
@@ -94,11 +79,8 @@ describe('the demo page', { skip: env.skip }, () => {
       return;
     }
     const p = await browser.page('signin-demo', { viewport: DESKTOP });
-    await p.goto(`${origin.origin}/`);
     const name = `demo${Date.now().toString(36)}`;
-    await p.fill('#user', name);
-    await p.click('#signin-form button[type="submit"]');
-    await p.locator('#app').waitFor({ state: 'visible', timeout: 15000 });
+    await signInByName(p, origin.origin, name);
     assert.match(await p.locator('#me-name').textContent(), new RegExp(name));
     await p.click('#signout');
     await p.locator('#signin').waitFor({ state: 'visible' });
@@ -108,8 +90,9 @@ describe('the demo page', { skip: env.skip }, () => {
   step('both sign in; A adds B, B allows and adds A back, A allows; both see each other online', async () => {
     A = await browser.page('A', { viewport: DESKTOP });
     B = await browser.page('B', { viewport: PHONE });
-    jidA = await signIn(A, origin.origin, env.tokenA);
-    jidB = await signIn(B, originB.origin, env.tokenB);
+    // (The token leaves the address bar: signInWithToken checks it.)
+    jidA = await signInWithToken(A, origin.origin, env.tokenA);
+    jidB = await signInWithToken(B, originB.origin, env.tokenB);
     const bareA = jidA.split('/')[0];
     const bareB = jidB.split('/')[0];
     // Other suites may have made these two contacts already: start afresh,
@@ -119,7 +102,7 @@ describe('the demo page', { skip: env.skip }, () => {
       [B, bareA],
     ]) {
       p.on('dialog', (d) => d.accept());
-      const row = p.locator(`#roster .contact[data-jid="${other}"]`);
+      const row = contactRow(p, other);
       if (await row.count()) {
         await row.locator('.remove').click();
         await row.waitFor({ state: 'detached', timeout: 10000 });
@@ -140,10 +123,7 @@ describe('the demo page', { skip: env.skip }, () => {
       [A, bareB],
       [B, bareA],
     ]) {
-      const row = p.locator(`#roster .contact[data-jid="${other}"]`);
-      await row.locator('.presence[data-show="available"]').waitFor({ timeout: 15000 });
-      await row.locator('.cap-video[data-on="true"]').waitFor({ timeout: 15000 });
-      await row.locator('.call-video:not([disabled])').waitFor();
+      await waitCallable(p, other);
     }
     await A.locator('#requests').waitFor({ state: 'hidden' });
     await shot(A, 'roster');
@@ -153,15 +133,15 @@ describe('the demo page', { skip: env.skip }, () => {
   step('presence: B goes away; A sees the dot change', async () => {
     const bareB = jidB.split('/')[0];
     await B.selectOption('#show', 'away');
-    await A.locator(`#roster .contact[data-jid="${bareB}"] .presence[data-show="away"]`).waitFor({ timeout: 10000 });
+    await contactRow(A, bareB).locator('.presence[data-show="away"]').waitFor({ timeout: 10000 });
     await B.selectOption('#show', '');
-    await A.locator(`#roster .contact[data-jid="${bareB}"] .presence[data-show="available"]`).waitFor({ timeout: 10000 });
+    await contactRow(A, bareB).locator('.presence[data-show="available"]').waitFor({ timeout: 10000 });
   });
 
   step('A video-calls B: calling, ringing, in call with live statistics, mute, hang up', async () => {
     const bareB = jidB.split('/')[0];
-    await A.locator(`#roster .contact[data-jid="${bareB}"] .call-video`).click();
-    await A.locator('#call[data-state="calling"], #call[data-state="ringing"]').waitFor({ timeout: 10000 });
+    await contactRow(A, bareB).locator('.call-video').click();
+    await waitCallState(A, ['calling', 'ringing'], { timeout: 10000 });
     await A.locator('#stage.has-local-video').waitFor({ timeout: 10000 });
     try {
       await B.locator('#incoming[open]').waitFor({ timeout: 10000 });
@@ -174,7 +154,7 @@ describe('the demo page', { skip: env.skip }, () => {
     await shot(B, 'ringing-phone');
     await B.click('#accept-video');
     for (const p of [A, B]) {
-      await p.locator('#call[data-state="active"]').waitFor({ timeout: 20000 });
+      await waitCallState(p, 'active');
       await p.locator('#stage.has-remote-video').waitFor({ timeout: 20000 });
       await p.waitForFunction(() => /\d/.test(document.querySelector('[data-stat="video-in"]').textContent) && /ms/.test(document.querySelector('[data-stat="rtt"]').textContent), null, { timeout: 15000 });
     }
@@ -190,7 +170,7 @@ describe('the demo page', { skip: env.skip }, () => {
     await B.locator('#remote-flags:has-text("muted")').waitFor({ timeout: 10000 });
     await A.click('#btn-mic');
     await A.click('#btn-hangup');
-    for (const p of [A, B]) await p.locator('#call[data-state="idle"]').waitFor({ timeout: 10000 });
+    for (const p of [A, B]) await waitCallState(p, 'idle', { timeout: 10000 });
   });
 
   step('B declines a call from A', async (t) => {
@@ -199,10 +179,10 @@ describe('the demo page', { skip: env.skip }, () => {
       return;
     }
     const bareB = jidB.split('/')[0];
-    await A.locator(`#roster .contact[data-jid="${bareB}"] .call-audio`).click();
+    await contactRow(A, bareB).locator('.call-audio').click();
     await B.locator('#incoming[open]').waitFor({ timeout: 10000 });
     await B.click('#reject');
     await A.locator('.toast:has-text("declined")').waitFor({ timeout: 10000 });
-    await A.locator('#call[data-state="idle"]').waitFor();
+    await waitCallState(A, 'idle');
   });
 });

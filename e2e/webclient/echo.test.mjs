@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { dumpLogs, gatewayEnv, launch, openClient, startOrigin } from './lib/harness.mjs';
 import { knownIssue } from './lib/known-issues.mjs';
+import { mediaGrows } from './lib/media.mjs';
 
 const env = gatewayEnv();
 const E = process.env;
@@ -40,26 +41,6 @@ const skip =
   env.skip ||
   ((!echo.token || !echo.jid || !echo.directJid || !echo.hangupJid || !echo.hangupAfterMs) &&
     'JINGLEGATE_TOKEN_ECHO, JINGLEGATE_ECHO_JID, _DIRECT_JID, _HANGUP_JID and _HANGUP_AFTER_MS are not set (run.sh sets them)');
-
-// rtpStats samples the call's getStats(): decoded video frames and received
-// audio packets, straight from the inbound-rtp entries.
-const rtpStats = async (sid) => {
-  const report = await window.t.call(sid).getStats();
-  const out = { framesDecoded: 0, videoPackets: 0, audioPackets: 0, videoCodec: null, audioCodec: null };
-  report.forEach((v) => {
-    if (v.type !== 'inbound-rtp') return;
-    const codec = v.codecId && report.get(v.codecId);
-    if (v.kind === 'video') {
-      out.framesDecoded += v.framesDecoded || 0;
-      out.videoPackets += v.packetsReceived || 0;
-      if (codec) out.videoCodec = codec.mimeType;
-    } else if (v.kind === 'audio') {
-      out.audioPackets += v.packetsReceived || 0;
-      if (codec) out.audioCodec = codec.mimeType;
-    }
-  });
-  return out;
-};
 
 describe(`web user <-> echo peer (jinglegate echo) on ${echo.server}`, { skip }, () => {
   let origin;
@@ -115,14 +96,7 @@ describe(`web user <-> echo peer (jinglegate echo) on ${echo.server}`, { skip },
   // echoed checks that the page's own media come back: decoded video frames
   // and received audio packets grow between two samples of getStats.
   async function echoed(sid) {
-    const first = await web.page.evaluate(rtpStats, sid);
-    let last = first;
-    const end = Date.now() + 20000;
-    while (!(last.framesDecoded > first.framesDecoded && last.framesDecoded >= 10 && last.audioPackets > first.audioPackets)) {
-      if (Date.now() > end) throw new Error(`the echo does not come back: first ${JSON.stringify(first)}, last ${JSON.stringify(last)}`);
-      await web.page.waitForTimeout(500);
-      last = await web.page.evaluate(rtpStats, sid);
-    }
+    const { first, last } = await mediaGrows(web.page, { sid }, { what: 'the echoed media' });
     assert.match(String(last.videoCodec), /^video\/VP8$/i, 'echo sends VP8 back');
     assert.match(String(last.audioCodec), /^audio\/opus$/i, 'echo sends Opus back');
     return { first, last };

@@ -9,7 +9,8 @@
 # ejabberd"), each in a namespace and stack of its own: on Prosody every
 # file; on ejabberd every file but unit.test.mjs (no server involved) and
 # demo.test.mjs (the page's UI, the same whatever the server), unless files
-# are named.
+# are named, and never demo-script.test.mjs (`make demo`, which starts a
+# Prosody of its own).
 #
 # Usage (from anywhere):
 #   bash e2e/webclient/run.sh                       # every test, both servers
@@ -55,6 +56,9 @@ fi
 if [ "${1:-}" = "--inner" ]; then
 	shift
 	ip link set lo up
+	# Tests that start servers of their own (demo-script.test.mjs) run only
+	# where nothing but loopback exists.
+	export WEBCLIENT_NETNS=1
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/jinglegate-webclient.XXXXXX")
 	# shellcheck disable=SC2317 # called by the trap
 	cleanup() {
@@ -120,6 +124,7 @@ for server in ${WEBCLIENT_SERVERS:-prosody ejabberd}; do
 	ejabberd)
 		for f in "${files[@]}"; do
 			case "$(basename "$f")" in
+			demo-script.test.mjs) ;; # Prosody only: scripts/demo.sh starts one
 			unit.test.mjs | demo.test.mjs)
 				if [ "$named" -gt 0 ]; then run_files+=("$f"); fi
 				;;
@@ -132,7 +137,10 @@ for server in ${WEBCLIENT_SERVERS:-prosody ejabberd}; do
 		exit 2
 		;;
 	esac
-	[ "${#run_files[@]}" -gt 0 ] || continue
+	if [ "${#run_files[@]}" -eq 0 ]; then
+		log "=== $server: nothing to run ==="
+		continue
+	fi
 	log "=== $server: ${run_files[*]##*/} ==="
 	artifacts=${ARTIFACTS_DIR:-}
 	[ "$server" = prosody ] || artifacts="${ARTIFACTS_DIR:-$root/artifacts}/$server"

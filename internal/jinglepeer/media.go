@@ -66,7 +66,10 @@ func newAPI(cfg config) (*webrtc.API, error) {
 	case cfg.Interfaces == nil:
 		LoopbackOnly(&se)
 	case slices.Contains(cfg.Interfaces, "*"):
+		// Every interface, loopback too: a browser on the same machine
+		// reaches the peer even where loopback is the only interface.
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+		se.SetIncludeLoopbackCandidate(true)
 	default:
 		names := slices.Clone(cfg.Interfaces)
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
