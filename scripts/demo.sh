@@ -99,6 +99,7 @@ path = "$DEMO_DIR/jinglegate.db"
 calls = "open"
 [demo]
 enabled = true
+contacts = ["echo@localhost"]
 TOML
 
 # The echo bot: a real Jingle peer that sends your media back.
@@ -132,7 +133,8 @@ for u in alice bob; do
 			break
 		fi
 		if [ "$i" = 50 ]; then
-			echo "demo: could not add echo to $u's roster: $out" >&2
+			echo "demo: could not add echo to $u's roster (XEP-0356): $out" >&2
+			exit 1
 		fi
 		sleep 0.1
 	done
@@ -142,7 +144,7 @@ TOKEN=$("$BIN" token -config "$DEMO_DIR/jinglegate.toml" -user web -ttl 12h)
 cat <<INFO
 
 jinglegate demo
-  demo page      http://$DEMO_HTTP/   (sign in as alice or bob; echo@localhost is in their rosters: call it)
+  demo page      http://$DEMO_HTTP/   (sign in with any name; echo@localhost is in every demo user's roster: call it)
   gateway        health: http://$DEMO_HTTP/healthz, readiness: /readyz
   browser API    ws://$DEMO_HTTP/ws?token=$TOKEN
                  (token for web user web@$COMPONENT_DOMAIN, valid 12 h;

@@ -159,6 +159,8 @@ async function demoToken(user) {
   }
   const j = await res.json();
   if (!j || typeof j.token !== 'string') throw new Error('The gateway sent no token.');
+  // The demo's contacts (the echo bot) that could not be added.
+  for (const w of Array.isArray(j.warnings) ? j.warnings : []) toast(String(w), { error: true, ms: 10000 });
   return j;
 }
 

@@ -268,6 +268,19 @@ describe('web user <-> XMPP user (StanzaJS)', { skip }, () => {
     await xmpp.evaluate((sid) => window.peer.hangup(sid), sid);
     await p.waitForFunction(() => document.getElementById('hangup').disabled, null, { timeout: 10000 });
     assert.ok(logs.some((l) => l === 'call ended: success '), `logs: ${logs.join(' | ')}`);
+    // The example calls the XMPP user (who answers): both videos play, and
+    // the call buttons are off during the call and on again after it.
+    const button = p.locator('#contacts li:has-text("Xena") button');
+    const enabled = p.locator('#contacts li:has-text("Xena") button:not([disabled])');
+    await enabled.waitFor({ timeout: 10000 });
+    const ended = logs.length;
+    await button.click();
+    await p.waitForFunction(() => document.getElementById('remote').videoWidth > 0 && document.getElementById('local').videoWidth > 0, null, { timeout: 20000 });
+    assert.equal(await button.isDisabled(), true, 'the call button is off during a call');
+    await p.click('#hangup');
+    await p.waitForFunction(() => document.getElementById('hangup').disabled, null, { timeout: 10000 });
+    await enabled.waitFor({ timeout: 10000 });
+    assert.ok(logs.slice(ended).some((l) => l === 'call ended: success '), `logs: ${logs.join(' | ')}`);
     await p.close();
   });
 });

@@ -95,6 +95,10 @@ type Policy struct {
 // Demo configures the demo mode.
 type Demo struct {
 	Enabled bool `toml:"enabled" help:"demo mode: POST /demo/token mints a token for any user name (never in production)"`
+	// Contacts are XMPP users put into the roster of every user who signs
+	// in through the demo page (and that user into theirs), with a mutual
+	// subscription, through XEP-0356: the demo's echo bot, say.
+	Contacts []string `toml:"contacts" help:"demo mode: XMPP users (echo@localhost) every demo user gets as contacts (needs XEP-0356 roster privileges)"`
 }
 
 // Log configures logging.
@@ -401,6 +405,15 @@ func (c *Config) Validate(need ...string) error {
 	if required["auth"] || c.Auth.HMACSecret != "" {
 		if len(c.Auth.HMACSecret) < 16 {
 			return bad("auth.hmac_secret", "must be at least 16 characters (got %d); generate one with: head -c 32 /dev/urandom | base64", len(c.Auth.HMACSecret))
+		}
+	}
+	for _, u := range c.Demo.Contacts {
+		j, err := jid.Parse(u)
+		if err != nil || j.Localpart() == "" || j.Resourcepart() != "" {
+			return bad("demo.contacts", "%q is not a bare JID such as \"echo@example.org\"", u)
+		}
+		if c.XMPP.Domain != "" && j.Domainpart() == c.XMPP.Domain {
+			return bad("demo.contacts", "%q is a web user: list users of the XMPP server", u)
 		}
 	}
 	if required["store"] && c.Store.Path == "" {

@@ -288,5 +288,24 @@ func (g *Gateway) demoToken(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
 		return
 	}
-	_ = json.NewEncoder(w).Encode(map[string]string{"token": tok, "user": user, "jid": user + "@" + g.domain.String()})
+	// The demo's contacts (the echo bot): best effort, a sign-in works
+	// without them, and the page learns what failed.
+	out := map[string]any{"token": tok, "user": user, "jid": user + "@" + g.domain.String()}
+	var warnings []string
+	for _, c := range g.cfg.Demo.Contacts {
+		cj, err := jid.Parse(c)
+		if err == nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+			err = g.AddToXMPPRoster(ctx, cj, user, user)
+			cancel()
+		}
+		if err != nil {
+			g.log.Warn("demo: could not add a demo contact", "user", user, "contact", c, "err", err)
+			warnings = append(warnings, fmt.Sprintf("%s is not in your roster: %v", c, err))
+		}
+	}
+	if len(warnings) > 0 {
+		out["warnings"] = warnings
+	}
+	_ = json.NewEncoder(w).Encode(out)
 }
