@@ -244,6 +244,11 @@ export interface ClientEventMap {
   error: CustomEvent<{ error: JinglegateError }>;
 }
 
+/**
+ * The base of Client and Call. Not exported by jinglegate.js: the
+ * `export {}` at the end of this file keeps it (and anything else declared
+ * without `export`) out of the module's exports.
+ */
 declare class Emitter<M> extends EventTarget {
   /** Calls fn(detail, event) for each event of type; returns a function that removes the listener. */
   on<K extends keyof M>(type: K, fn: (detail: M[K] extends CustomEvent<infer D> ? D : never, event: M[K]) => void): () => void;
@@ -359,15 +364,15 @@ export declare class Call extends Emitter<CallEventMap> {
   reject(reason?: Reason, text?: string): Promise<void>;
   /** Ends the call, or cancels it while it rings. */
   hangup(reason?: Reason, text?: string): Promise<void>;
-  /** Mutes (or unmutes) audio, video, or both when kind is undefined, and tells the peer. */
+  /** Mutes (or unmutes) audio, video, or both when kind is undefined, and tells the peer (set before the call is live: once it is). */
   mute(kind?: MediaKind, on?: boolean): Promise<void>;
-  /** Puts the call on hold (or resumes it) and tells the peer. */
+  /** Puts the call on hold (or resumes it) and tells the peer (set before the call is live: once it is). */
   hold(on?: boolean): Promise<void>;
   /** Starts sending the camera; resolves once the peer answered the renegotiation. */
   addVideo(video?: MediaTrackConstraints | MediaStreamTrack): Promise<void>;
   /** Stops sending the camera; resolves once the peer answered the renegotiation. */
   removeVideo(): Promise<void>;
-  /** Restarts ICE (after a network change). */
+  /** Restarts ICE (after a network change), with the current session's ICE servers (fresh TURN credentials). */
   restartIce(): void;
   /** RTCPeerConnection.getStats(). */
   getStats(selector?: MediaStreamTrack | null): Promise<RTCStatsReport | Map<string, unknown>>;
@@ -411,3 +416,8 @@ export interface StatsSummary {
 
 /** Summarises an RTCStatsReport; pass the previous summary for bitrates. */
 export declare function summarizeStats(report: RTCStatsReport | Map<string, any>, previous?: StatsSummary | null): StatsSummary;
+
+// In a declaration file every top-level declaration is importable unless the
+// file has an export declaration: this one makes Emitter private, as it is
+// in jinglegate.js.
+export {};

@@ -1508,7 +1508,8 @@ export class Call extends Emitter {
     this.#applyEnabled();
     if (!changed.length) return;
     emit(this, 'mute', { muted: this.muted, kinds: changed });
-    if (!LIVE_STATES.includes(this.#state)) return;
+    // Before the call is live the mute stays local; #tellState sends it.
+    if (!this.#canTell()) return;
     await this.#sessionInfo(on ? 'mute' : 'unmute', changed);
   }
 
@@ -1518,8 +1519,25 @@ export class Call extends Emitter {
     this.#held = !!on;
     this.#applyEnabled();
     emit(this, 'hold', { held: this.#held });
-    if (!LIVE_STATES.includes(this.#state)) return;
+    if (!this.#canTell()) return;
     await this.#sessionInfo(on ? 'hold' : 'active');
+  }
+
+  // #canTell says whether the peer can be told of mute and hold now: the
+  // gateway takes session-info once the call has a Jingle session, which it
+  // has once the first offer/answer exchange is complete (before that it
+  // answers conflict).
+  #canTell() {
+    return this.#answered && LIVE_STATES.includes(this.#state);
+  }
+
+  // #tellState tells the peer of a mute or hold set before the call was
+  // live (ringing, or incoming before accept): mute() and hold() kept them
+  // local. Called once, when the first exchange completes.
+  #tellState() {
+    const muted = MEDIA_KINDS.filter((k) => this.#muted[k]);
+    if (muted.length) this.#sessionInfo('mute', muted);
+    if (this.#held) this.#sessionInfo('hold');
   }
 
   async #sessionInfo(info, media) {
@@ -1603,7 +1621,10 @@ export class Call extends Emitter {
   restartIce() {
     this.#mustBeLive('restartIce');
     this.#unstick();
-    if (this.#pc) this.#pc.restartIce();
+    if (this.#pc) {
+      this.#refreshConfig(this.#pc);
+      this.#pc.restartIce();
+    }
   }
 
   /** getStats is RTCPeerConnection.getStats (an empty report before negotiation). */
@@ -1735,7 +1756,22 @@ export class Call extends Emitter {
     this.#restarts++;
     this.#log.info(`call ${this.#sid}: ICE ${why}: restart ${this.#restarts}`);
     this.#unstick();
+    this.#refreshConfig(this.#pc);
     this.#pc.restartIce();
+  }
+
+  // #refreshConfig gives the connection the ICE servers of the current
+  // session before an ICE restart: TURN credentials are minted per
+  // connection to the gateway, and those the call began with may have
+  // expired since. A browser may refuse the change (InvalidModificationError,
+  // or no setConfiguration at all): the restart goes on with the old
+  // configuration then.
+  #refreshConfig(pc) {
+    try {
+      pc.setConfiguration(this.#link.rtcConfig());
+    } catch (e) {
+      this.#log.debug(`call ${this.#sid}: setConfiguration refused before the ICE restart:`, e && e.message ? e.message : e);
+    }
   }
 
   // --- negotiation ---------------------------------------------------------------
@@ -1956,9 +1992,12 @@ export class Call extends Emitter {
       this.#unstick();
       if (this.#state === 'calling' || this.#state === 'ringing') this.#setState('connecting');
     }
-    // The first exchange is complete: either side may renegotiate now.
+    // The first exchange is complete: either side may renegotiate now, and
+    // the peer may hear of a mute or hold set before (after our answer, on
+    // the incoming side: requests are sent in order).
     this.#answered = true;
     this.#negotiable = true;
+    if (first) this.#tellState();
     if (pc.signalingState === 'stable') this.#resolveWaiters();
     if (first && desc.type === 'offer') {
       // Local media the offer had no room for (video in an audio call):
