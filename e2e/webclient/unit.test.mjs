@@ -1,9 +1,11 @@
 // Unit tests of jinglegate.js's protocol layer in Node, against a scripted
 // fake WebSocket: sessions, seq and acks, replay duplicates, resumption with
 // the barrier and the resending of unanswered requests, lost sessions, close
-// codes, the rate limit, timeouts, backoff, and the roster model. No browser
-// and no gateway: these always run.
+// codes, the rate limit, timeouts, backoff with its jitter, and the roster
+// model; negotiation with a fake RTCPeerConnection; and jinglegate.d.ts
+// against the module's exports. No browser and no gateway: these always run.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -443,6 +445,151 @@ describe('jinglegate.js protocol layer (Node, fake WebSocket)', () => {
     assert.throws(() => new Client({}), TypeError);
     assert.throws(() => new jg.Call(), TypeError);
   });
+
+  test('reconnect delays: jitter within [base*(1-jitter), base], growth by factor, maxDelay, reset once stable', async (t) => {
+    // Timers are the test's: the delays are exact and the 10 s of a stable
+    // connection pass at once.
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const randoms = [0, 0.5, 0.999];
+    let r = 0;
+    t.mock.method(Math, 'random', () => randoms[r++ % randoms.length]);
+    const rc = { minDelay: 100, maxDelay: 1000, factor: 2, jitter: 0.5 };
+    const { client, ws, fake } = await start({ reconnect: rc });
+    const delays = [];
+    client.on('reconnecting', (d) => delays.push(d));
+    let sockets = 1;
+    // fail drops the current connection and checks the delay to the next
+    // attempt against base: in range, as Math.random says, and really the
+    // wait before the next WebSocket.
+    const fail = async (sock, base) => {
+      const before = delays.length;
+      sock.drop(1006);
+      assert.equal(delays.length, before + 1, 'a reconnecting event');
+      const { delay, attempt } = delays.at(-1);
+      const random = randoms[(r - 1) % randoms.length];
+      assert.ok(delay >= Math.floor(base * (1 - rc.jitter)) && delay <= base, `delay ${delay} of attempt ${attempt} not within [${base * (1 - rc.jitter)}, ${base}]`);
+      assert.equal(delay, Math.round(base * (1 - rc.jitter * random)), `delay of attempt ${attempt} with Math.random() = ${random}`);
+      if (delay > 0) {
+        t.mock.timers.tick(delay - 1);
+        await new Promise((res) => setImmediate(res)); // (tick() waits on the mocked setTimeout)
+        assert.equal(fake.sockets.length, sockets, `no attempt before ${delay} ms`);
+      }
+      t.mock.timers.tick(1);
+      const next = await fake.next(sockets++);
+      return next;
+    };
+    // Each failed attempt (no session) grows the base by factor, up to maxDelay.
+    let sock = ws;
+    const bases = [100, 200, 400, 800, 1000, 1000, 1000];
+    for (const base of bases) sock = await fail(sock, base);
+    assert.deepEqual(
+      delays.map((d) => d.attempt),
+      bases.map((_, i) => i + 1),
+    );
+    // A session that drops before it has lasted 10 s does not reset the
+    // backoff (a gateway that accepts and drops at once).
+    sock.accept();
+    sock.deliver(session({ resumed: true, lastSeq: 0 }));
+    assert.equal(client.state, 'connected');
+    t.mock.timers.tick(9999);
+    sock = await fail(sock, 1000);
+    // One that lasted 10 s does: the next delay starts at minDelay again.
+    sock.accept();
+    sock.deliver(session({ resumed: true, lastSeq: 0 }));
+    t.mock.timers.tick(10000);
+    sock = await fail(sock, 100);
+    sock = await fail(sock, 200);
+    assert.ok(sock);
+    await client.close({ logout: false });
+  });
+});
+
+// --- jinglegate.d.ts against the module ----------------------------------------
+
+// The declarations, read with regular expressions (no TypeScript here): the
+// file's layout is one declaration per line, class bodies closed by a "}"
+// at the start of a line, members indented by two spaces.
+describe('jinglegate.d.ts matches jinglegate.js', () => {
+  const dts = fs.readFileSync(path.join(repoRoot, 'web', 'jinglegate.d.ts'), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+  const decls = [...dts.matchAll(/^(export\s+)?(?:declare\s+)?(class|function|const|let|var|type|interface|enum)\s+([A-Za-z_$][\w$]*)/gm)].map((m) => ({
+    exported: !!m[1],
+    kind: m[2],
+    name: m[3],
+  }));
+  const isValue = (d) => ['class', 'function', 'const', 'let', 'var', 'enum'].includes(d.kind);
+  // classBody gives the members declared in a class: name -> 'method' or
+  // 'property' (readonly or not; on Client and Call they are getters).
+  const classBody = (name) => {
+    const m = new RegExp(`^(?:export\\s+)?declare\\s+class\\s+${name}\\b[^\\n]*\\{\\n([\\s\\S]*?)^\\}`, 'm').exec(dts);
+    assert.ok(m, `class ${name} not found in jinglegate.d.ts`);
+    const members = new Map();
+    for (const line of m[1].split('\n')) {
+      const x = /^ {2}(?:private\s+|readonly\s+)*(get\s+)?([A-Za-z_$][\w$]*)\??\s*([(<:])/.exec(line);
+      if (!x || x[2] === 'constructor') continue;
+      members.set(x[2], x[1] || x[3] === ':' ? 'property' : 'method');
+    }
+    return members;
+  };
+  // runtimeMembers gives the public members of a prototype (private # ones
+  // are invisible): name -> 'method' or 'property' (a getter).
+  const runtimeMembers = (proto) => {
+    const members = new Map();
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name === 'constructor') continue;
+      const d = Object.getOwnPropertyDescriptor(proto, name);
+      members.set(name, d.get ? 'property' : typeof d.value === 'function' ? 'method' : 'property');
+    }
+    return members;
+  };
+
+  test('the value exports are the same', () => {
+    const declared = decls.filter((d) => d.exported && isValue(d)).map((d) => d.name).sort();
+    const runtime = Object.keys(jg).sort();
+    assert.deepEqual(declared, runtime, 'export declare class/function/const in the d.ts vs the exports of jinglegate.js');
+    for (const d of decls.filter((x) => x.exported && isValue(x))) {
+      const v = jg[d.name];
+      if (d.kind === 'class' || d.kind === 'function') assert.equal(typeof v, 'function', `${d.name} is declared a ${d.kind}`);
+      else assert.notEqual(typeof v, 'function', `${d.name} is declared a ${d.kind}`);
+    }
+  });
+
+  test('what the d.ts does not export is not importable (Emitter)', () => {
+    const local = decls.filter((d) => !d.exported);
+    assert.ok(local.some((d) => d.name === 'Emitter'), 'Emitter is declared without export');
+    for (const d of local) assert.ok(!(d.name in jg), `${d.name} is exported by jinglegate.js but not by the d.ts`);
+    // Without an export declaration every top-level declaration of a .d.ts
+    // module is importable, export or not.
+    assert.match(dts, /^export\s*\{\s*\};?\s*$/m, 'jinglegate.d.ts needs "export {};" to keep its private declarations private');
+    for (const m of dts.matchAll(/^export\s*\{([^}]*)\}/gm)) {
+      for (const name of m[1].split(',').map((x) => x.trim().split(/\s+as\s+/).pop()).filter(Boolean)) {
+        assert.ok(name in jg, `the d.ts exports ${name}, jinglegate.js does not`);
+      }
+    }
+  });
+
+  for (const [name, cls, base] of [
+    ['Client', Client, 'Emitter'],
+    ['Call', jg.Call, 'Emitter'],
+  ]) {
+    test(`${name}: every public method and getter is declared, and every declared one exists`, () => {
+      const declared = classBody(name);
+      const runtime = runtimeMembers(cls.prototype);
+      for (const [m, kind] of runtime) {
+        assert.ok(declared.has(m), `${name}.${m} (a ${kind === 'method' ? 'method' : 'getter'}) is not declared in jinglegate.d.ts`);
+        assert.equal(declared.get(m), kind, `${name}.${m}: a ${kind} at runtime, declared as a ${declared.get(m)}`);
+      }
+      for (const [m, kind] of declared) {
+        assert.ok(runtime.has(m), `${name}.${m} is declared (${kind}) but jinglegate.js has no such ${kind === 'method' ? 'method' : 'getter'}`);
+      }
+      // What the base class declares exists on the prototype chain, and the
+      // base's own methods (on) are declared.
+      const inherited = classBody(base);
+      for (const m of inherited.keys()) assert.equal(typeof cls.prototype[m], 'function', `${name}.${m} (declared in ${base})`);
+      const baseProto = Object.getPrototypeOf(cls.prototype);
+      assert.equal(baseProto.constructor.name, base);
+      for (const m of runtimeMembers(baseProto).keys()) assert.ok(inherited.has(m), `${base}.${m} is not declared in jinglegate.d.ts`);
+    });
+  }
 });
 
 // --- negotiation, with a fake RTCPeerConnection ------------------------------
@@ -502,6 +649,11 @@ class FakePC extends EventTarget {
   }
   restartIce() {
     this.restarted = (this.restarted || 0) + 1;
+  }
+  setConfiguration(config) {
+    if (this.refuseConfig) throw new Error(`InvalidModificationError: ${this.refuseConfig}`);
+    this.configs = [...(this.configs || []), config];
+    this.config = config;
   }
   setLocalDescription(desc) {
     return this.#op(async () => {
@@ -776,6 +928,100 @@ describe('jinglegate.js negotiation (Node, fake RTCPeerConnection)', () => {
         else delete globalThis.navigator;
       }
       assert.ok(track);
+    } finally {
+      uninstall();
+    }
+  });
+
+  test('a mute or hold set before the call is live is sent once it is (outgoing: ringing; incoming: before the offer)', async () => {
+    install();
+    try {
+      const { client, ws, seq } = await start();
+      const infos = () => ws.sent.filter((m) => m.type === 'session-info');
+      // Outgoing: muted and held while it rings.
+      const p = client.call('bob@example.org/phone', { audio: true, stream: fakeStream(['audio']), sid: 'o1' });
+      const fc = await ws.frame((m) => m.type === 'call');
+      ws.deliver({ seq: seq(), type: 'ack', id: fc.id, sid: 'o1' });
+      const call = await p;
+      ws.deliver({ seq: seq(), type: 'proceeding', sid: 'o1', polite: false });
+      await ws.frame((m) => m.type === 'offer' && m.sid === 'o1');
+      ws.deliver({ seq: seq(), type: 'ringing', sid: 'o1' });
+      await call.mute('audio');
+      await call.hold();
+      await call.mute('video');
+      await call.mute('video', false); // changed back: nothing to tell
+      await tick(20);
+      assert.deepEqual(infos(), [], 'nothing sent while it rings');
+      assert.deepEqual(call.muted, { audio: true, video: false });
+      ws.deliver({ seq: seq(), type: 'answer', sid: 'o1', sdp: 'remote-answer audio' });
+      await until(() => infos().length === 2, 'the mute and the hold, once answered');
+      assert.deepEqual(
+        infos().map((m) => [m.sid, m.info, m.media]),
+        [
+          ['o1', 'mute', ['audio']],
+          ['o1', 'hold', undefined],
+        ],
+      );
+      // Live now: changes go at once, and what was sent is not sent again.
+      call.mute('audio', false);
+      await until(() => infos().length === 3, 'the unmute');
+      assert.deepEqual([infos()[2].info, infos()[2].media], ['unmute', ['audio']]);
+      FakePC.all.at(-1).connect();
+      await tick(20);
+      assert.equal(infos().length, 3, 'active: nothing more');
+
+      // Incoming: muted before accept; an unheld hold is not told.
+      ws.deliver({ seq: seq(), type: 'incoming', sid: 'i1', from: 'bob@example.org/phone', media: ['audio'], polite: true });
+      const inc = client.getCall('i1');
+      await inc.mute('audio');
+      await inc.hold();
+      await inc.hold(false);
+      const acc = inc.accept({ stream: fakeStream(['audio']) });
+      const fa = await ws.frame((m) => m.type === 'accept');
+      ws.deliver({ seq: seq(), type: 'ack', id: fa.id, sid: 'i1' });
+      await acc;
+      assert.equal(inc.state, 'connecting');
+      await tick(20);
+      assert.ok(!infos().some((m) => m.sid === 'i1'), 'connecting, no Jingle session yet: nothing sent');
+      ws.deliver({ seq: seq(), type: 'offer', sid: 'i1', sdp: 'offer audio', polite: true });
+      const ans = await ws.frame((m) => m.type === 'answer' && m.sid === 'i1');
+      await until(() => infos().some((m) => m.sid === 'i1'), 'the mute, after the answer');
+      const mine = infos().filter((m) => m.sid === 'i1');
+      assert.deepEqual(mine.map((m) => [m.info, m.media]), [['mute', ['audio']]]);
+      assert.ok(ws.sent.indexOf(ans) < ws.sent.indexOf(mine[0]), 'after the answer');
+    } finally {
+      uninstall();
+    }
+  });
+
+  test('an ICE restart first takes the current session\'s ICE servers (fresh TURN credentials); a refused setConfiguration does not stop it', async () => {
+    install();
+    try {
+      const { client, ws, fake, call, pc } = await outgoing();
+      // The connection drops and the session is resumed: new TURN credentials.
+      const turn = [{ urls: ['turn:turn.example.org:3478?transport=udp'], username: '1700000000:alice', credential: 'fresh' }];
+      ws.drop(1006);
+      const ws2 = await fake.next(1);
+      ws2.accept();
+      ws2.deliver(session({ resumed: true, lastSeq: 0, iceServers: turn }));
+      assert.deepEqual(client.session.iceServers, turn);
+      assert.equal(pc.configs, undefined, 'nothing changes before a restart');
+      // The application's restart.
+      call.restartIce();
+      assert.equal(pc.restarted, 1);
+      assert.deepEqual(pc.configs.at(-1).iceServers, turn);
+      // ICE failed: the call's own restart, the same.
+      pc.iceConnectionState = 'failed';
+      pc.oniceconnectionstatechange();
+      assert.equal(pc.restarted, 2);
+      assert.equal(pc.configs.length, 2);
+      assert.deepEqual(pc.configs.at(-1).iceServers, turn);
+      // A browser that refuses the change: the restart happens anyway.
+      pc.refuseConfig = 'iceTransportPolicy';
+      call.restartIce();
+      assert.equal(pc.restarted, 3);
+      assert.equal(pc.configs.length, 2);
+      assert.equal(call.state, 'active');
     } finally {
       uninstall();
     }
