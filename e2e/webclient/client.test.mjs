@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { dumpLogs, gatewayEnv, launch, mediaFlows, openClient, startOrigin } from './lib/harness.mjs';
 import { knownIssue } from './lib/known-issues.mjs';
 
-const env = gatewayEnv();
+const env = gatewayEnv({ suite: 'two web users' });
 
 describe('two web users through the gateway', { skip: env.skip }, () => {
   let origin;

@@ -12,16 +12,20 @@
 // works.
 //
 // Needs JINGLEGATE_TOKEN_ECHO, JINGLEGATE_ECHO_JID, _DIRECT_JID, _HANGUP_JID
-// and _HANGUP_AFTER_MS (stack.sh prints them; run.sh sets them): it skips
-// otherwise.
+// and _HANGUP_AFTER_MS (stack.sh prints them, for Prosody and ejabberd; run.sh
+// sets them): it skips otherwise, and fails inside run.sh (WEBCLIENT_NETNS=1).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { dumpLogs, gatewayEnv, launch, openClient, startOrigin } from './lib/harness.mjs';
+import { dumpLogs, gatewayEnv, launch, openClient, skipOrFail, startOrigin } from './lib/harness.mjs';
 import { knownIssue } from './lib/known-issues.mjs';
 import { mediaGrows } from './lib/media.mjs';
 
-const env = gatewayEnv();
+const suite = 'web user <-> echo peer';
+const env = gatewayEnv({
+  suite,
+  need: ['JINGLEGATE_TOKEN_ECHO', 'JINGLEGATE_ECHO_JID', 'JINGLEGATE_ECHO_DIRECT_JID', 'JINGLEGATE_ECHO_HANGUP_JID', 'JINGLEGATE_ECHO_HANGUP_AFTER_MS'],
+});
 const E = process.env;
 const echo = {
   token: E.JINGLEGATE_TOKEN_ECHO,
@@ -38,9 +42,7 @@ const echo = {
   server: E.JINGLEGATE_XMPP_SERVER || 'the XMPP server',
 };
 const skip =
-  env.skip ||
-  ((!echo.token || !echo.jid || !echo.directJid || !echo.hangupJid || !echo.hangupAfterMs) &&
-    'JINGLEGATE_TOKEN_ECHO, JINGLEGATE_ECHO_JID, _DIRECT_JID, _HANGUP_JID and _HANGUP_AFTER_MS are not set (run.sh sets them)');
+  env.skip || skipOrFail(!(echo.hangupAfterMs > 0) && `JINGLEGATE_ECHO_HANGUP_AFTER_MS is ${JSON.stringify(E.JINGLEGATE_ECHO_HANGUP_AFTER_MS)}, not a number of ms above 0`, suite);
 
 describe(`web user <-> echo peer (jinglegate echo) on ${echo.server}`, { skip }, () => {
   let origin;

@@ -15,8 +15,8 @@ import { build } from 'esbuild';
 import { dumpLogs, gatewayEnv, launch, mediaFlows, openClient, repoRoot, screenshotDir, startOrigin } from './lib/harness.mjs';
 import { knownIssue } from './lib/known-issues.mjs';
 
-const env = gatewayEnv();
-const skip = env.skip || (!env.xmpp && 'JINGLEGATE_XMPP_WS, JINGLEGATE_XMPP_JID and JINGLEGATE_XMPP_PASSWORD are not set');
+const env = gatewayEnv({ suite: 'web user <-> XMPP user', need: ['JINGLEGATE_XMPP_WS', 'JINGLEGATE_XMPP_JID', 'JINGLEGATE_XMPP_PASSWORD'] });
+const skip = env.skip;
 
 describe('web user <-> XMPP user (StanzaJS)', { skip }, () => {
   let origin;

@@ -4,10 +4,12 @@
 // serves the web client, else the devserver's (web.Handler plus a proxy to
 // the gateway). Chromium is Debian's, driven by playwright-core, with fake
 // devices, as /work/shared/TESTING.md says.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -21,26 +23,65 @@ export { chromiumPath };
 export const chromiumArgs = [...baseArgs, '--autoplay-policy=no-user-gesture-required'];
 
 /**
- * gatewayEnv returns the gateway settings, or a reason to skip.
+ * inRunSh: the tests run inside run.sh's namespace (it sets WEBCLIENT_NETNS=1),
+ * where stack.sh has started the gateway, the XMPP server and the echo peers
+ * and printed every variable the suites need, on Prosody and ejabberd alike,
+ * with the gateway in demo mode.
+ */
+export const inRunSh = process.env.WEBCLIENT_NETNS === '1';
+
+/**
+ * skipOrFail turns a reason to skip a suite into a failure inside run.sh:
+ * there a missing variable means the stack is broken, and a suite that
+ * silently skips would hide it. It returns reason either way (for describe's
+ * skip option: the suite's own tests cannot run without it); inside run.sh
+ * it first registers a failing test that says what is missing.
+ * @param {string|false|null|undefined} reason
+ * @param {string} suite names the failing test
+ * @returns {string|false}
+ */
+export function skipOrFail(reason, suite) {
+  if (!reason) return false;
+  if (inRunSh) {
+    test(`${suite}: the environment run.sh sets`, () => {
+      assert.fail(`${reason}; inside run.sh (WEBCLIENT_NETNS=1) that is a failure, not a skip (WEBCLIENT_KEEP=1 keeps stack.sh's env file for a look)`);
+    });
+  }
+  return reason;
+}
+
+/**
+ * gatewayEnv returns the gateway settings, or a reason to skip: when
+ * JINGLEGATE_URL, JINGLEGATE_TOKEN_A, JINGLEGATE_TOKEN_B or one of need (the
+ * suite's own variables) is not set. Inside run.sh that is a failing test
+ * named after suite instead (skipOrFail).
+ * @param {{suite?: string, need?: string[]}} [opts]
  * @returns {{url: string, urlB: string, tokenA: string, tokenB: string, log?: string, xmpp: null | {ws: string, jid: string, password: string}} | {skip: string}}
  */
-export function gatewayEnv() {
-  const { JINGLEGATE_URL: url, JINGLEGATE_TOKEN_A: tokenA, JINGLEGATE_TOKEN_B: tokenB } = process.env;
+export function gatewayEnv({ suite = 'webclient', need = [] } = {}) {
+  const E = process.env;
+  const { JINGLEGATE_URL: url, JINGLEGATE_TOKEN_A: tokenA, JINGLEGATE_TOKEN_B: tokenB } = E;
   if (!url || !tokenA || !tokenB) {
     return {
-      skip:
+      skip: skipOrFail(
         'JINGLEGATE_URL, JINGLEGATE_TOKEN_A and JINGLEGATE_TOKEN_B are not set: run e2e/webclient/run.sh ' +
-        '(it starts a private Prosody and the gateway), or point them at a running gateway',
+          '(it starts a private Prosody and the gateway), or point them at a running gateway',
+        suite,
+      ),
     };
   }
-  const { JINGLEGATE_XMPP_WS: ws, JINGLEGATE_XMPP_JID: jid, JINGLEGATE_XMPP_PASSWORD: password } = process.env;
+  const missing = need.filter((v) => !E[v]);
+  if (missing.length) {
+    return { skip: skipOrFail(`${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not set (stack.sh prints them, run.sh sets them)`, suite) };
+  }
+  const { JINGLEGATE_XMPP_WS: ws, JINGLEGATE_XMPP_JID: jid, JINGLEGATE_XMPP_PASSWORD: password } = E;
   return {
     url: url.replace(/\/+$/, ''),
     // B may use another gateway on the same XMPP server (JINGLEGATE_URL_B).
-    urlB: (process.env.JINGLEGATE_URL_B || url).replace(/\/+$/, ''),
+    urlB: (E.JINGLEGATE_URL_B || url).replace(/\/+$/, ''),
     tokenA,
     tokenB,
-    log: process.env.JINGLEGATE_LOG,
+    log: E.JINGLEGATE_LOG,
     xmpp: ws && jid && password ? { ws, jid, password } : null,
   };
 }
