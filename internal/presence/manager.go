@@ -75,8 +75,15 @@ type Manager struct {
 	contacts    map[string]map[string]*resource // contact bare JID -> resource -> presence
 	caps        map[string]Capabilities         // verified caps by ver
 	capsPending map[string]bool                 // ver being queried
-	jidCaps     map[string]Capabilities         // full JID -> caps (no or unverifiable hash)
+	jidCaps     map[string]jidCapsEntry         // full JID -> caps (no or unverifiable hash)
 	wg          sync.WaitGroup                  // learnCaps goroutines
+}
+
+// jidCapsEntry is what one resource's disco#info said, kept for that
+// resource only: it sent no caps, or its answer did not verify.
+type jidCapsEntry struct {
+	ver  string // the caps ver the resource advertised when asked ("" for none)
+	caps Capabilities
 }
 
 type tabState struct {
@@ -122,7 +129,7 @@ func New(cfg Config) *Manager {
 		contacts:    map[string]map[string]*resource{},
 		caps:        map[string]Capabilities{},
 		capsPending: map[string]bool{},
-		jidCaps:     map[string]Capabilities{},
+		jidCaps:     map[string]jidCapsEntry{},
 	}
 }
 
@@ -492,13 +499,18 @@ func (m *Manager) contactPresence(ctx context.Context, user string, from jid.JID
 		r.show = ""
 	}
 	needCaps := false
+	known, haveKnown := m.jidCaps[from.String()]
 	if p.Caps != nil {
 		r.capsVer, r.capsNode = p.Caps.Ver, p.Caps.Node
-		if _, ok := m.caps[r.capsVer]; !ok && !m.capsPending[r.capsVer] {
+		_, verified := m.caps[r.capsVer]
+		// A ver this resource's own (unverified) answer already describes
+		// is not asked again: every presence update would re-query it.
+		askedThis := haveKnown && known.ver == r.capsVer
+		if !verified && !askedThis && !m.capsPending[r.capsVer] {
 			needCaps = true
 			m.capsPending[r.capsVer] = true
 		}
-	} else if _, ok := m.jidCaps[from.String()]; !ok {
+	} else if !haveKnown {
 		needCaps = true
 	}
 	m.contacts[bare][res] = r
@@ -534,8 +546,12 @@ func (m *Manager) capsForLocked(r *resource) (Capabilities, bool) {
 			return c, true
 		}
 	}
-	c, ok := m.jidCaps[r.full.String()]
-	return c, ok
+	e, ok := m.jidCaps[r.full.String()]
+	if ok && r.capsVer != "" && e.ver != r.capsVer {
+		// The resource's caps changed since it was asked: stale.
+		return Capabilities{}, false
+	}
+	return e.caps, ok
 }
 
 // learnCaps queries disco#info of a contact's resource (node#ver when it
@@ -549,7 +565,7 @@ func (m *Manager) learnCaps(ctx context.Context, user string, from jid.JID, p in
 	if p.Caps != nil && p.Caps.Node != "" {
 		node = p.Caps.Node + "#" + p.Caps.Ver
 	}
-	var q disco.Info
+	var q DiscoInfo
 	err := m.cfg.Sender.UnmarshalIQ(ctx, stanza.IQ{Type: stanza.GetIQ, From: m.userJID(user), To: from},
 		xmlstream.Wrap(nil, queryStart(node)), &q)
 	var c Capabilities
@@ -559,11 +575,10 @@ func (m *Manager) learnCaps(ctx context.Context, user string, from jid.JID, p in
 			c.Features = append(c.Features, f.Var)
 		}
 		sort.Strings(c.Features)
-		if p.Caps != nil {
-			if _, ok := hashName(p.Caps.Hash); ok && Ver(q.Identity, c.Features) == p.Caps.Ver {
-				verified = true
-			}
-		}
+		c.Features = slices.Compact(c.Features)
+		// Verified against the full answer, extended forms included;
+		// an ill-formed one (XEP-0115 §5.4) never verifies.
+		verified = p.Caps != nil && q.verify(p.Caps.Hash, p.Caps.Ver)
 	}
 
 	m.mu.Lock()
@@ -580,7 +595,11 @@ func (m *Manager) learnCaps(ctx context.Context, user string, from jid.JID, p in
 	} else {
 		// An unverifiable answer is kept for this resource only, never
 		// shared through the cache (XEP-0115 §5.4 poisoning).
-		m.jidCaps[from.String()] = c
+		e := jidCapsEntry{caps: c}
+		if p.Caps != nil {
+			e.ver = p.Caps.Ver
+		}
+		m.jidCaps[from.String()] = e
 	}
 	var ev *PresenceEvent
 	if r := m.contacts[from.Bare().String()][from.Resourcepart()]; r != nil {
@@ -607,8 +626,8 @@ func (m *Manager) Caps(full jid.JID) (Capabilities, bool) {
 	defer m.mu.Unlock()
 	r := m.contacts[full.Bare().String()][full.Resourcepart()]
 	if r == nil {
-		c, ok := m.jidCaps[full.String()]
-		return c, ok
+		e, ok := m.jidCaps[full.String()]
+		return e.caps, ok
 	}
 	return m.capsForLocked(r)
 }
