@@ -24,9 +24,10 @@ var (
 )
 
 type pendingIQ struct {
-	to    jid.JID
-	cb    func(error)
-	timer *time.Timer
+	to      jid.JID
+	cb      func(error)
+	ordered func(error)
+	timer   *time.Timer
 }
 
 // SendIQAsync writes a get or set IQ now, in order with the link's other
@@ -38,13 +39,23 @@ type pendingIQ struct {
 // transport-infos after it) can write them one after the other. It must not
 // be called from a handler.
 func (l *Link) SendIQAsync(ctx context.Context, iq stanza.IQ, payload xml.TokenReader, timeout time.Duration, cb func(error)) error {
+	return l.SendIQAsyncOrdered(ctx, iq, payload, timeout, nil, cb)
+}
+
+// SendIQAsyncOrdered is SendIQAsync with a second callback, ordered, that
+// runs before cb on the goroutine that reads the link, before any stanza
+// that arrived after the answer is handled: what it records is seen by the
+// handlers of later stanzas (a peer acknowledges a request before it sends
+// anything that depends on it), or on the timer's when none comes. It must
+// be quick and must not send.
+func (l *Link) SendIQAsyncOrdered(ctx context.Context, iq stanza.IQ, payload xml.TokenReader, timeout time.Duration, ordered, cb func(error)) error {
 	if iq.ID == "" {
 		iq.ID = randomID()
 	}
 	if iq.Type != stanza.GetIQ && iq.Type != stanza.SetIQ {
 		return fmt.Errorf("component: SendIQAsync needs a get or set IQ, got %q", iq.Type)
 	}
-	p := &pendingIQ{to: iq.To, cb: cb}
+	p := &pendingIQ{to: iq.To, cb: cb, ordered: ordered}
 	l.mu.Lock()
 	if l.pending == nil {
 		l.pending = map[string]*pendingIQ{}
@@ -78,6 +89,9 @@ func (l *Link) finishIQ(id string, from *jid.JID, err error) bool {
 	delete(l.pending, id)
 	l.mu.Unlock()
 	p.timer.Stop()
+	if p.ordered != nil {
+		p.ordered(err)
+	}
 	go p.cb(err)
 	return true
 }

@@ -74,6 +74,12 @@ type call struct {
 	// remote answer (content-accept or restart transport-info) it waits
 	// for.
 	awaitingAnswer bool
+	// awaitingRestart: the pending browser offer is an ICE restart (its
+	// answer is the peer's transport-info with new credentials);
+	// offerUnacked counts its requests the peer has not acknowledged yet:
+	// a restart of the peer's arriving meanwhile crossed ours (glare).
+	awaitingRestart bool
+	offerUnacked    int
 	// prevLocal is the browser's description before its pending
 	// renegotiation offer, restored when that offer loses a tie-break
 	// (the polite browser rolls it back).
@@ -198,6 +204,11 @@ func (b *bridge) sendJMI(ctx context.Context, c *call, to jid.JID, j jingle.JMI,
 	} else {
 		msg.ID = "jm-" + j.Kind.String() + "-" + c.sid
 	}
+	if len(extra) == 0 {
+		// XEP-0353 §3: every call message carries a store hint, so the
+		// peer's other devices and its archive see the whole call.
+		extra = []xmlTokens{storeHint()}
+	}
 	r := msg.Message.Wrap(xmlstream.MultiReader(append([]xmlTokens{j.TokenReader()}, extra...)...))
 	if err := b.g.Link.Send(ctx, r); err != nil {
 		b.log.Warn("sending call message failed", "sid", c.sid, "kind", j.Kind, "err", err)
@@ -205,8 +216,15 @@ func (b *bridge) sendJMI(ctx context.Context, c *call, to jid.JID, j jingle.JMI,
 }
 
 // sendJingle sends a Jingle IQ for c; failure calls onErr on its own
-// goroutine (nil onErr: the call ends).
+// goroutine (nil onErr: jingleFailed).
 func (b *bridge) sendJingle(ctx context.Context, c *call, j *jingle.Jingle, onErr func(error)) {
+	b.sendJingleThen(ctx, c, j, nil, onErr)
+}
+
+// sendJingleThen is sendJingle with onOK called when the peer acknowledges,
+// before the stanzas that follow the acknowledgement are handled (it must be
+// quick and must not send).
+func (b *bridge) sendJingleThen(ctx context.Context, c *call, j *jingle.Jingle, onOK func(), onErr func(error)) {
 	b.mu.Lock()
 	j.SID = c.sid
 	j.Initiator = c.initiator().String()
@@ -227,7 +245,16 @@ func (b *bridge) sendJingle(ctx context.Context, c *call, j *jingle.Jingle, onEr
 		b.log.Debug("jingle sent", "sid", c.sid, "action", j.Action, "contents", names)
 	}
 	action := j.Action
-	err := b.g.Link.SendIQAsync(ctx, iq, j.TokenReader(), b.iqTimeout, func(err error) {
+	var ordered func(error)
+	if onOK != nil {
+		// In order with the stanzas that follow the acknowledgement.
+		ordered = func(err error) {
+			if err == nil {
+				onOK()
+			}
+		}
+	}
+	err := b.g.Link.SendIQAsyncOrdered(ctx, iq, j.TokenReader(), b.iqTimeout, ordered, func(err error) {
 		if err == nil {
 			return
 		}
@@ -236,18 +263,7 @@ func (b *bridge) sendJingle(ctx context.Context, c *call, j *jingle.Jingle, onEr
 			onErr(err)
 			return
 		}
-		if action == jingle.ActionSessionTerminate {
-			return
-		}
-		reason := jingle.ReasonFailedApplication
-		if errors.Is(err, errIQTimeout()) {
-			reason = jingle.ReasonTimeout
-		}
-		var se stanza.Error
-		if errors.As(err, &se) && (se.Condition == stanza.ServiceUnavailable || se.Condition == stanza.RecipientUnavailable || se.Condition == stanza.ItemNotFound) {
-			reason = jingle.ReasonGone
-		}
-		b.end(context.Background(), c.key(), reason, fmt.Sprintf("%s refused: %v", action, err), false)
+		b.jingleFailed(c, action, err)
 	})
 	if err != nil {
 		b.log.Warn("sending jingle failed", "sid", c.sid, "action", action, "err", err)
@@ -255,6 +271,56 @@ func (b *bridge) sendJingle(ctx context.Context, c *call, j *jingle.Jingle, onEr
 			go b.end(context.Background(), c.key(), jingle.ReasonConnectivityError, "the XMPP link is down", false)
 		}
 	}
+}
+
+// jingleFailed ends c after the peer refused (or never answered) a request
+// whose failure leaves the session unusable.
+func (b *bridge) jingleFailed(c *call, action jingle.Action, err error) {
+	if action == jingle.ActionSessionTerminate {
+		return
+	}
+	var se stanza.Error
+	isStanzaErr := errors.As(err, &se)
+	if action == jingle.ActionSessionInitiate && isStanzaErr && se.Condition == stanza.Conflict {
+		// XEP-0166 glare: the peer's own session-initiate (the lower
+		// sid) wins and replaces this call when it arrives; if it never
+		// does, the ring timer ends the call.
+		b.log.Info("session-initiate lost a tie-break: waiting for the peer's", "sid", c.sid)
+		return
+	}
+	reason := jingle.ReasonFailedApplication
+	if errors.Is(err, errIQTimeout()) {
+		reason = jingle.ReasonTimeout
+	}
+	if isStanzaErr && (se.Condition == stanza.ServiceUnavailable || se.Condition == stanza.RecipientUnavailable || se.Condition == stanza.ItemNotFound) {
+		reason = jingle.ReasonGone
+	}
+	b.end(context.Background(), c.key(), reason, fmt.Sprintf("%s refused: %v", action, err), false)
+}
+
+// sendRestart sends one transport-info of the browser's ICE restart. The
+// peer's tie-break error means its own restart crossed ours and won (it is
+// the initiator): the polite browser takes the peer's offer instead.
+func (b *bridge) sendRestart(ctx context.Context, c *call, j *jingle.Jingle) {
+	acked := func() {
+		b.mu.Lock()
+		if c.offerUnacked > 0 {
+			c.offerUnacked--
+		}
+		b.mu.Unlock()
+	}
+	b.sendJingleThen(ctx, c, j, acked, func(err error) {
+		acked()
+		var se stanza.Error
+		if errors.As(err, &se) && se.Condition == stanza.Conflict && c.role == jingle.RoleResponder {
+			b.mu.Lock()
+			b.yieldLocked(c)
+			b.mu.Unlock()
+			b.log.Info("ICE restart glare: the initiator's restart wins", "sid", c.sid)
+			return
+		}
+		b.jingleFailed(c, jingle.ActionTransportInfo, err)
+	})
 }
 
 // --- ending ----------------------------------------------------------------
@@ -478,6 +544,12 @@ func (b *bridge) accept(ctx context.Context, t *wsapi.Tab, c *call) error {
 	if jmi == jmiProposed {
 		b.mu.Lock()
 		c.jmi = jmiProceeded
+		// The caller's session-initiate must follow; a caller that
+		// vanishes without a word must not leave the call hanging.
+		k := c.key()
+		c.timer = time.AfterFunc(b.ringTimeout, func() {
+			b.end(context.Background(), k, jingle.ReasonTimeout, "the caller did not start the session after proceed", false)
+		})
 		b.mu.Unlock()
 		b.sendJMI(ctx, c, c.peer, jingle.JMI{Kind: jingle.JMIProceed, ID: c.sid})
 		// The caller now sends session-initiate to this tab's JID.
@@ -579,6 +651,16 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 	}
 	c.localSDP = m.Description
 	c.awaitingAnswer = needAnswer
+	c.awaitingRestart, c.offerUnacked = false, 0
+	for _, j := range msgs {
+		switch j.Action {
+		case jingle.ActionTransportInfo:
+			c.awaitingRestart = true
+			c.offerUnacked += len(oneContentEach(j))
+		case jingle.ActionContentAdd:
+			c.offerUnacked++
+		}
+	}
 	for _, j := range msgs {
 		tr := jingle.Next(c.state, c.neg, c.role, j.Action)
 		if tr.Cond == jingle.CondUnknown && !tr.FeatureNotImplemented {
@@ -588,11 +670,23 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 	remote := c.remoteSDP
 	b.mu.Unlock()
 	for _, j := range msgs {
-		var onErr func(error)
 		if j.Action == jingle.ActionContentAdd {
-			onErr = func(err error) { b.offerRefused(c, j, err) }
+			b.sendJingleThen(ctx, c, j, func() {
+				b.mu.Lock()
+				if c.offerUnacked > 0 {
+					c.offerUnacked--
+				}
+				b.mu.Unlock()
+			}, func(err error) { b.offerRefused(c, j, err) })
+			continue
 		}
-		b.sendJingle(ctx, c, j, onErr)
+		if j.Action == jingle.ActionTransportInfo {
+			for _, one := range oneContentEach(j) {
+				b.sendRestart(ctx, c, one)
+			}
+			continue
+		}
+		b.sendJingle(ctx, c, j, nil)
 	}
 	b.flushEarly(ctx, c)
 	if !needAnswer {
@@ -642,6 +736,7 @@ func (b *bridge) yieldLocked(c *call) {
 		c.localSDP = c.prevLocal
 	}
 	c.awaitingAnswer, c.prevLocal = false, nil
+	c.awaitingRestart, c.offerUnacked = false, 0
 }
 
 // offerRefused handles an error reply to the browser's content-add. A
@@ -729,14 +824,23 @@ func (b *bridge) sendAnswer(c *call, sd *sdp.SessionDescription) error {
 	b.mu.Lock()
 	c.remoteSDP = sd
 	c.localSDP = rejectedAsIn(c.localSDP, sd)
-	c.awaitingAnswer = false
+	c.awaitingAnswer, c.awaitingRestart, c.offerUnacked = false, false, 0
 	c.prevLocal = nil
 	if c.peerSetup == "" {
 		c.peerSetup = setupOf(sd)
 	}
 	tab := c.tab
+	pending := c.pendingRemote
+	c.pendingRemote = nil
 	b.mu.Unlock()
-	return tab.Send(wsapi.Answer{SID: c.sid, SDP: text})
+	if err := tab.Send(wsapi.Answer{SID: c.sid, SDP: text}); err != nil {
+		return err
+	}
+	// Candidates the peer trickled before its answer.
+	for _, pc := range pending {
+		_ = tab.Send(candidateMsg(c.sid, pc))
+	}
+	return nil
 }
 
 func (b *bridge) browserAnswer(ctx context.Context, t *wsapi.Tab, c *call, m *wsapi.Message) error {
@@ -757,31 +861,115 @@ func (b *bridge) browserAnswer(ctx context.Context, t *wsapi.Tab, c *call, m *ws
 	}
 	b.mu.Lock()
 	c.localSDP = m.Description
-	neg := c.neg
+	neg, peerOffer := c.neg, c.peerOffer
+	peerPending := neg.Pending != jingle.ActionUnknown && neg.By != c.role && peerOffer != nil
+	if peerPending {
+		c.peerOffer, c.prevRemote = nil, nil
+	}
 	b.mu.Unlock()
+	// settle moves the state machine past the peer's pending offer.
+	settle := func(a jingle.Action) {
+		b.mu.Lock()
+		tr := jingle.Next(c.state, c.neg, c.role, a)
+		if tr.Cond == jingle.CondUnknown {
+			c.state, c.neg = tr.State, tr.Neg
+		}
+		b.mu.Unlock()
+	}
+	answered := false
 	for _, j := range msgs {
 		switch j.Action {
 		case jingle.ActionContentAdd:
-			if neg.Pending == jingle.ActionContentAdd && neg.By != c.role {
-				b.mu.Lock()
-				c.peerOffer, c.prevRemote = nil, nil
-				b.mu.Unlock()
+			if peerPending && neg.Pending == jingle.ActionContentAdd {
 				j.Action = jingle.ActionContentAccept
 				for i := range j.Contents {
 					j.Contents[i].Creator = c.role.Other()
 				}
-				b.mu.Lock()
-				tr := jingle.Next(c.state, c.neg, c.role, jingle.ActionContentAccept)
-				c.state, c.neg = tr.State, tr.Neg
-				b.mu.Unlock()
+				settle(jingle.ActionContentAccept)
+				answered = true
 				b.sendJingle(ctx, c, j, nil)
 			}
 		case jingle.ActionTransportInfo:
-			b.sendJingle(ctx, c, j, nil)
+			if peerPending && neg.Pending == jingle.ActionTransportReplace && !answered {
+				// The browser's new credentials answer the peer's
+				// transport-replace.
+				j.Action = jingle.ActionTransportAccept
+				settle(jingle.ActionTransportAccept)
+				answered = true
+				b.sendJingle(ctx, c, j, nil)
+				continue
+			}
+			for _, one := range oneContentEach(j) {
+				b.sendJingle(ctx, c, one, nil)
+			}
 		}
+	}
+	if peerPending && neg.Pending == jingle.ActionContentAdd {
+		// The contents of the peer's content-add that the browser
+		// declined (port 0 in its answer, or absent): content-reject.
+		var rejected []jingle.Content
+		for _, ct := range peerOffer.Contents {
+			if !activeMid(m.Description, ct.Name) {
+				rejected = append(rejected, jingle.Content{Creator: ct.Creator, Name: ct.Name})
+			}
+		}
+		if len(rejected) > 0 {
+			if !answered {
+				settle(jingle.ActionContentReject)
+			}
+			answered = true
+			b.sendJingle(ctx, c, &jingle.Jingle{Action: jingle.ActionContentReject, Contents: rejected,
+				Reason: &jingle.Reason{Condition: jingle.ReasonDecline, Text: "declined by the web user"}}, func(error) {})
+		}
+	}
+	if peerPending && neg.Pending == jingle.ActionTransportReplace && !answered {
+		// The browser kept its credentials: accept with them.
+		mids := []string{}
+		for _, ct := range peerOffer.Contents {
+			mids = append(mids, ct.Name)
+		}
+		ta, err := sdpxlate.SDPToTransportInfo(m.Description, mids, sdpxlate.TransportInfoOptions{SID: c.sid, Creators: c.creators()})
+		if err == nil {
+			ta.Action = jingle.ActionTransportAccept
+			settle(jingle.ActionTransportAccept)
+			answered = true
+			b.sendJingle(ctx, c, ta, nil)
+		}
+	}
+	if peerPending && !answered {
+		// Nothing to say yes or no with: the session must not wait
+		// for an answer forever.
+		b.mu.Lock()
+		c.neg = jingle.Negotiation{}
+		b.mu.Unlock()
 	}
 	b.flushEarly(ctx, c)
 	return nil
+}
+
+// activeMid reports whether sd has a non-rejected m-section with mid.
+func activeMid(sd *sdp.SessionDescription, mid string) bool {
+	for _, md := range sd.MediaDescriptions {
+		if v, ok := md.Attribute("mid"); ok && v == mid {
+			return md.MediaName.Port.Value != 0
+		}
+	}
+	return false
+}
+
+// oneContentEach splits a transport-info into one message per content:
+// Dino refuses a transport-info with more than one.
+func oneContentEach(j *jingle.Jingle) []*jingle.Jingle {
+	if len(j.Contents) <= 1 {
+		return []*jingle.Jingle{j}
+	}
+	out := make([]*jingle.Jingle, 0, len(j.Contents))
+	for i := range j.Contents {
+		one := *j
+		one.Contents = j.Contents[i : i+1]
+		out = append(out, &one)
+	}
+	return out
 }
 
 // flushLocal sends the browser candidates that waited for the session.

@@ -37,7 +37,43 @@ func errIQTimeout() error { return component.ErrIQTimeout }
 func receiptAndStore() []xmlTokens {
 	return []xmlTokens{
 		xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: nsReceipts, Local: "request"}}),
-		xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: nsHints, Local: "store"}}),
+		storeHint(),
+	}
+}
+
+func storeHint() xmlTokens {
+	return xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: nsHints, Local: "store"}})
+}
+
+// receiptRequested reports whether the message asks for an XEP-0184
+// receipt (a <request/> child of the message).
+func receiptRequested(inner []byte) bool {
+	d := xml.NewDecoder(bytes.NewReader(inner))
+	depth := 0
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return false
+		}
+		switch se := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth == 2 && se.Name.Space == nsReceipts && se.Name.Local == "request" {
+				return true
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
+}
+
+// sendReceipt acknowledges delivery of message id (XEP-0184): the web
+// user's tabs have it.
+func (b *bridge) sendReceipt(ctx context.Context, from, to jid.JID, id string) {
+	msg := stanza.Message{From: from, To: to, Type: stanza.ChatMessage}
+	r := msg.Wrap(xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: nsReceipts, Local: "received"}, Attr: []xml.Attr{{Name: xml.Name{Local: "id"}, Value: id}}}))
+	if err := b.g.Link.Send(ctx, r); err != nil {
+		b.log.Debug("sending a receipt failed", "id", id, "err", err)
 	}
 }
 
@@ -104,6 +140,20 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 		c.peer = iq.From
 	}
 	remoteRole := c.role.Other()
+	if j.Action == jingle.ActionTransportInfo && c.awaitingAnswer && c.remoteSDP != nil &&
+		(c.offerUnacked > 0 || !c.awaitingRestart) && len(sdpxlate.ICERestarts(&j, c.remoteSDP, nil)) > 0 {
+		// The peer restarts ICE while the browser's own offer (a restart
+		// it has not acknowledged yet, or a content-add) is pending: the
+		// two crossed. XEP-0166: the initiator wins. The browser, as
+		// initiator, keeps its offer and the peer gets a tie-break; as
+		// responder it yields (the polite browser rolls back and answers
+		// the peer's restart, which becomes its offer).
+		if c.role == jingle.RoleInitiator || !c.awaitingRestart && c.offerUnacked == 0 {
+			b.mu.Unlock()
+			return copyOut(t, jingle.ErrorReply(iq, jingle.CondTieBreak))
+		}
+		b.yieldLocked(c)
+	}
 	if (j.Action == jingle.ActionContentAdd || j.Action == jingle.ActionTransportReplace) &&
 		c.neg.Pending != jingle.ActionUnknown && c.neg.By == c.role && c.role == jingle.RoleResponder {
 		// Glare inside the session: both sent content-add. XEP-0166: the
@@ -299,6 +349,9 @@ func (b *bridge) incomingInitiate(ctx context.Context, c *call, j *jingle.Jingle
 	c.offer = j
 	bound := c.tab != nil && (c.jmi == jmiProceeded || c.outgoing)
 	glareWinner := c.jmi == jmiNone && c.tab != nil && (replaces || b.hasOutgoingLocked(c))
+	if bound && c.timer != nil {
+		c.timer.Stop() // the wait for this session-initiate after proceed
+	}
 	b.mu.Unlock()
 	if bound || glareWinner {
 		_ = b.deliverOffer(c, j)
@@ -397,8 +450,7 @@ func (b *bridge) remoteAnswer(ctx context.Context, c *call, j *jingle.Jingle, a 
 func (b *bridge) remoteTransportInfo(ctx context.Context, c *call, j *jingle.Jingle) {
 	b.mu.Lock()
 	remote := c.remoteSDP
-	awaiting := c.awaitingAnswer
-	offerSent := c.offerSent || c.outgoing
+	awaiting := c.awaitingAnswer && c.awaitingRestart
 	b.mu.Unlock()
 	if remote != nil && len(sdpxlate.ICERestarts(j, remote, nil)) > 0 {
 		sd, err := sdpxlate.Apply(remote, j, sdpxlate.ToSDPOptions{Role: c.role.Other()})
@@ -431,7 +483,10 @@ func (b *bridge) remoteTransportInfo(ctx context.Context, c *call, j *jingle.Jin
 	}
 	b.mu.Lock()
 	tab := c.tab
-	if !offerSent || tab == nil || (!c.outgoing && !c.offerSent) {
+	// The browser takes remote candidates once it has the remote
+	// description: the offer (incoming calls) or the answer (outgoing
+	// ones; a peer may trickle before its session-accept arrives).
+	if tab == nil || c.remoteSDP == nil || (!c.outgoing && !c.offerSent) {
 		c.pendingRemote = append(c.pendingRemote, cands...)
 		b.mu.Unlock()
 		return
@@ -457,9 +512,9 @@ func (b *bridge) remoteSessionInfo(c *call, j *jingle.Jingle) {
 	case jingle.InfoRinging:
 		msg = wsapi.Ringing{SID: c.sid}
 	case jingle.InfoMute:
-		msg = wsapi.SessionInfo{SID: c.sid, Info: wsapi.InfoMute}
+		msg = wsapi.SessionInfo{SID: c.sid, Info: wsapi.InfoMute, Media: b.mediaOfContent(c, j.Info.Name)}
 	case jingle.InfoUnmute:
-		msg = wsapi.SessionInfo{SID: c.sid, Info: wsapi.InfoUnmute}
+		msg = wsapi.SessionInfo{SID: c.sid, Info: wsapi.InfoUnmute, Media: b.mediaOfContent(c, j.Info.Name)}
 	case jingle.InfoHold:
 		msg = wsapi.SessionInfo{SID: c.sid, Info: wsapi.InfoHold}
 	case jingle.InfoActive, jingle.InfoUnhold:
@@ -472,6 +527,27 @@ func (b *bridge) remoteSessionInfo(c *call, j *jingle.Jingle) {
 	}
 }
 
+// mediaOfContent returns the medium of content name ("audio" or "video")
+// as a one-element list, or nil when name is empty (all media) or unknown.
+func (b *bridge) mediaOfContent(c *call, name string) []string {
+	if name == "" {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, sd := range []*sdp.SessionDescription{c.remoteSDP, c.localSDP} {
+		if sd == nil {
+			continue
+		}
+		for _, md := range sd.MediaDescriptions {
+			if mid, ok := md.Attribute("mid"); ok && mid == name && (md.MediaName.Media == "audio" || md.MediaName.Media == "video") {
+				return []string{md.MediaName.Media}
+			}
+		}
+	}
+	return nil
+}
+
 // remoteRenegotiation: the peer adds, changes or removes contents.
 func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jingle) {
 	b.mu.Lock()
@@ -482,13 +558,36 @@ func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jin
 		return
 	}
 	sd, err := sdpxlate.Apply(remote, j, sdpxlate.ToSDPOptions{Role: c.role.Other(), Type: sdpxlate.SDPTypeOffer})
+	if err == nil && j.Action == jingle.ActionTransportReplace {
+		for _, ct := range j.Contents {
+			if ct.Transport == nil {
+				err = fmt.Errorf("content %q: the new transport is not ICE-UDP", ct.Name)
+				break
+			}
+		}
+	}
 	if err != nil {
-		if j.Action == jingle.ActionContentAdd {
-			b.sendJingle(ctx, c, &jingle.Jingle{Action: jingle.ActionContentReject, Contents: j.Contents, Reason: &jingle.Reason{Condition: jingle.ReasonFailedApplication, Text: err.Error()}}, func(error) {})
+		var refusal jingle.Action
+		var cond = jingle.ReasonFailedApplication
+		switch j.Action {
+		case jingle.ActionContentAdd:
+			refusal = jingle.ActionContentReject
+		case jingle.ActionTransportReplace:
+			// Browsers take ICE-UDP only (XEP-0166 §7.2.15).
+			refusal, cond = jingle.ActionTransportReject, jingle.ReasonUnsupportedTransports
+		}
+		if refusal != jingle.ActionUnknown {
+			var contents []jingle.Content
+			for _, ct := range j.Contents {
+				contents = append(contents, jingle.Content{Creator: ct.Creator, Name: ct.Name})
+			}
 			b.mu.Lock()
-			tr := jingle.Next(c.state, c.neg, c.role, jingle.ActionContentReject)
-			c.state, c.neg = tr.State, tr.Neg
+			tr := jingle.Next(c.state, c.neg, c.role, refusal)
+			if tr.Cond == jingle.CondUnknown {
+				c.state, c.neg = tr.State, tr.Neg
+			}
 			b.mu.Unlock()
+			b.sendJingle(ctx, c, &jingle.Jingle{Action: refusal, Contents: contents, Reason: &jingle.Reason{Condition: cond, Text: err.Error()}}, func(error) {})
 		}
 		return
 	}
@@ -612,7 +711,9 @@ func (b *bridge) processMessage(ctx context.Context, m inMessage, from, to jid.J
 			b.log.Info("stale call proposal ignored", "sid", jmi.ID, "from", from, "sent", at)
 			return
 		}
-		b.incomingPropose(ctx, user, from, to, jmi)
+		if b.incomingPropose(ctx, user, from, to, jmi) && m.ID != "" && receiptRequested(m.Inner) {
+			b.sendReceipt(ctx, to, from, m.ID)
+		}
 	case jingle.JMIRinging:
 		b.proposeDelivered(user, jmi.ID, from)
 	case jingle.JMIProceed, jingle.JMIAccept:
@@ -732,9 +833,10 @@ func (b *bridge) proceed(ctx context.Context, user, sid string, from jid.JID) {
 
 // incomingPropose: an XMPP user calls a web user (bare JID): every tab
 // rings, and the caller hears ringing at once.
-func (b *bridge) incomingPropose(ctx context.Context, user string, from, to jid.JID, p *jingle.JMI) {
+// It reports whether the call rang on some tab.
+func (b *bridge) incomingPropose(ctx context.Context, user string, from, to jid.JID, p *jingle.JMI) bool {
 	if p.ID == "" {
-		return
+		return false
 	}
 	local := b.g.Presence.UserJID(user)
 	c := &call{sid: p.ID, user: user, role: jingle.RoleResponder, local: local, peer: from, jmi: jmiProposed}
@@ -748,7 +850,7 @@ func (b *bridge) incomingPropose(ctx context.Context, user string, from, to jid.
 	}
 	if !b.g.Presence.Allowed(ctx, user, from) {
 		b.sendJMI(ctx, c, from, jingle.JMI{Kind: jingle.JMIReject, ID: p.ID, Reason: &jingle.Reason{Condition: jingle.ReasonBusy, Text: "not allowed by the call policy"}})
-		return
+		return false
 	}
 	var tabs []*wsapi.Tab
 	for _, info := range b.g.WS.Tabs(user) {
@@ -758,12 +860,12 @@ func (b *bridge) incomingPropose(ctx context.Context, user string, from, to jid.
 	}
 	if len(tabs) == 0 {
 		b.sendJMI(ctx, c, from, jingle.JMI{Kind: jingle.JMIReject, ID: p.ID, Reason: &jingle.Reason{Condition: jingle.ReasonGone, Text: "the web user is offline"}})
-		return
+		return false
 	}
 	b.mu.Lock()
 	if _, dup := b.calls[callKey(user, p.ID)]; dup {
 		b.mu.Unlock()
-		return
+		return false
 	}
 	// JMI glare: we are proposing to the same user at the same time. The
 	// lower id wins (XEP-0353 §3.6).
@@ -772,7 +874,7 @@ func (b *bridge) incomingPropose(ctx context.Context, user string, from, to jid.
 			if jingle.TieBreakSID(o.sid, p.ID) {
 				b.mu.Unlock()
 				b.sendJMI(ctx, c, from, jingle.JMI{Kind: jingle.JMIReject, ID: p.ID, TieBreak: true, Reason: &jingle.Reason{Condition: jingle.ReasonExpired, Text: "tie-break"}})
-				return
+				return false
 			}
 			lost, lostKey := o.sid, o.key()
 			defer b.end(ctx, lostKey, jingle.ReasonCancel, "tie-break", true)
@@ -791,4 +893,5 @@ func (b *bridge) incomingPropose(ctx context.Context, user string, from, to jid.
 		_ = t.Send(wsapi.Incoming{SID: c.sid, From: from.String(), Media: c.media, Polite: c.polite()})
 	}
 	b.sendJMI(ctx, c, from, jingle.JMI{Kind: jingle.JMIRinging, ID: p.ID})
+	return true
 }

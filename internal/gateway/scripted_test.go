@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +30,12 @@ type scripted struct {
 	jid  jid.JID
 	in   chan received
 	back []received
+
+	// hold: Jingle IQs are not acknowledged at once but kept in held,
+	// for the test to answer later (ackHeld).
+	hold atomic.Bool
+	hmu  sync.Mutex
+	held []stanza.IQ
 }
 
 type received struct {
@@ -86,7 +94,16 @@ func dialScripted(t *testing.T, srv *xmpptest.Server, user string) *scripted {
 				}
 				if rec.Type == "set" || rec.Type == "get" {
 					iq, _ := stanza.NewIQ(*start)
-					if rec.Jingle != nil {
+					if rec.Jingle != nil && p.hold.Load() {
+						p.hmu.Lock()
+						p.held = append(p.held, iq)
+						p.hmu.Unlock()
+						// mellium answers service-unavailable for an IQ
+						// its handler left unanswered: a result addressed
+						// to ourselves satisfies it, and the sender hears
+						// nothing until ackHeld.
+						_, _ = xmlstream.Copy(rw, stanza.IQ{ID: iq.ID, Type: stanza.ResultIQ, To: p.jid}.Wrap(nil))
+					} else if rec.Jingle != nil {
 						_, _ = xmlstream.Copy(rw, iq.Result(nil))
 					}
 				}
@@ -96,6 +113,24 @@ func dialScripted(t *testing.T, srv *xmpptest.Server, user string) *scripted {
 		}))
 	}()
 	return p
+}
+
+// ackHeld answers the held IQs, in order: a result, or the error XML
+// errXML (an <error> element) when it is not empty; and stops holding.
+func (p *scripted) ackHeld(errXML string) {
+	p.t.Helper()
+	p.hold.Store(false)
+	p.hmu.Lock()
+	held := p.held
+	p.held = nil
+	p.hmu.Unlock()
+	for _, iq := range held {
+		if errXML == "" {
+			p.sendRaw("<iq type='result' id='%s' to='%s'/>", iq.ID, iq.From)
+		} else {
+			p.sendRaw("<iq type='error' id='%s' to='%s'>%s</iq>", iq.ID, iq.From, errXML)
+		}
+	}
 }
 
 func (p *scripted) sendRaw(format string, args ...any) {

@@ -299,9 +299,9 @@ func TestEveryServerMessage(t *testing.T) {
 		wsapi.Candidate{SID: "c1", Candidate: wsapi.ICECandidate{}},
 		wsapi.SessionInfo{SID: "c1", Info: wsapi.InfoUnmute, Media: []string{"video"}},
 		wsapi.Hangup{SID: "c1", Reason: wsapi.ReasonAnsweredElsewhere},
-		map[string]any{"type": "roster", "items": []any{map[string]any{"jid": "bob@example.org", "subscription": "both"}}},
-		map[string]any{"type": "presence", "from": "bob@example.org/phone", "show": "dnd"},
-		map[string]any{"type": "subscribe-request", "from": "carol@example.org"},
+		map[string]any{"type": "roster", "items": []any{map[string]any{"jid": "bob@example.org", "groups": []any{}, "subscription": "both", "resources": []any{}}}},
+		map[string]any{"type": "presence", "jid": "bob@example.org/phone", "available": true, "show": "dnd"},
+		map[string]any{"type": "subscribe-request", "jid": "carol@example.org"},
 	} {
 		if err := tab.Send(m); err != nil {
 			t.Fatalf("Send(%T): %v", m, err)

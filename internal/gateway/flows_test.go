@@ -1,0 +1,310 @@
+package gateway_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jinglegate/jinglegate/internal/config"
+	"github.com/jinglegate/jinglegate/internal/xmpptest"
+	"github.com/jinglegate/jinglegate/jingle"
+)
+
+// The SDP the scripted sides use: a real Chromium audio offer (its ICE
+// credentials are 5+Ix / uK8IlylxzDMUhrkVzdmj0M+v).
+const (
+	chromeAudio = "aiortc-chrome-audio-offer.sdp"
+	chromeUfrag = "a=ice-ufrag:5+Ix"
+	chromePwd   = "a=ice-pwd:uK8IlylxzDMUhrkVzdmj0M+v"
+	chromeFP    = "6B:8B:5D:EA:59:04:20:23:29:C8:87:1C:CC:87:32:BE:DD:8C:66:A5:8E:50:55:EA:8C:D3:B6:5C:09:5E:D6:BC"
+	tieBreakErr = "<error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><tie-break xmlns='urn:xmpp:jingle:errors:1'/></error>"
+)
+
+// withICE returns sdpText with other ICE credentials (an ICE restart).
+func withICE(sdpText, ufrag, pwd string) string {
+	s := strings.ReplaceAll(sdpText, chromeUfrag, "a=ice-ufrag:"+ufrag)
+	return strings.ReplaceAll(s, chromePwd, "a=ice-pwd:"+pwd)
+}
+
+// bobCallsAlice: bob's session-initiate carries a real Chromium audio
+// offer; alice's tab accepts and answers (DTLS active). It returns the
+// answer alice sent.
+func bobCallsAlice(t *testing.T, alice *browser, bob *scripted, sid string) string {
+	t.Helper()
+	initiate := offerJingle(t, readSDP(t, chromeAudio), sid, bob.jid.String())
+	if r := bob.iq(alice.JID().String(), initiate); !strings.Contains(r, "result") {
+		t.Fatalf("session-initiate answered %s", r)
+	}
+	alice.expect("incoming", func(m map[string]any) bool { return m["sid"] == sid })
+	alice.mustAck(map[string]any{"type": "accept", "sid": sid})
+	alice.expect("offer", func(m map[string]any) bool { return m["sid"] == sid })
+	ans := withICE(strings.ReplaceAll(readSDP(t, chromeAudio), "a=setup:actpass", "a=setup:active"), "AlIc", "alicealicealicealice0001")
+	alice.mustAck(map[string]any{"type": "answer", "sid": sid, "sdp": ans})
+	bob.expect("session-accept", jingleOf(jingle.ActionSessionAccept, sid))
+	return ans
+}
+
+// aliceCallsBob: alice calls bob's full JID (no XEP-0353 in his caps: a
+// direct session-initiate) with a real Chromium audio offer. bob's
+// session-accept is left to the caller.
+func aliceCallsBob(t *testing.T, alice *browser, bob *scripted, sid string) received {
+	t.Helper()
+	alice.mustAck(map[string]any{"type": "call", "sid": sid, "to": bob.jid.String(), "media": []string{"audio"}})
+	alice.expect("proceeding", func(m map[string]any) bool { return m["sid"] == sid })
+	alice.mustAck(map[string]any{"type": "offer", "sid": sid, "sdp": readSDP(t, chromeAudio)})
+	return bob.expect("session-initiate", jingleOf(jingle.ActionSessionInitiate, sid))
+}
+
+func restartInfo(sid, initiator, creator, ufrag, pwd string) string {
+	return fmt.Sprintf(`<jingle xmlns='urn:xmpp:jingle:1' action='transport-info' sid='%s' initiator='%s'><content creator='%s' name='audio'><transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='%s' pwd='%s'/></content></jingle>`,
+		sid, initiator, creator, ufrag, pwd)
+}
+
+// TestPeerTrickleBeforeSessionAccept: candidates the callee trickles
+// before its session-accept reach the browser after the answer, not
+// before (addIceCandidate would fail without a remote description).
+func TestPeerTrickleBeforeSessionAccept(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		alice, bob := aliceAndScriptedBob(t, srv)
+		aliceCallsBob(t, alice, bob, "tb")
+		cand := fmt.Sprintf(`<jingle xmlns='urn:xmpp:jingle:1' action='transport-info' sid='tb' initiator='%s'><content creator='initiator' name='audio'><transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='5+Ix' pwd='uK8IlylxzDMUhrkVzdmj0M+v'><candidate component='1' foundation='9' generation='0' id='c9' ip='127.0.0.1' network='0' port='40000' priority='2122262783' protocol='udp' type='host'/></transport></content></jingle>`, alice.JID())
+		if r := bob.iq(alice.JID().String(), cand); !strings.Contains(r, "result") {
+			t.Fatalf("early transport-info answered %s", r)
+		}
+		if r := bob.iq(alice.JID().String(), answerJingle(t, readSDP(t, chromeAudio), "tb", alice.JID().String(), bob.jid.String())); !strings.Contains(r, "result") {
+			t.Fatalf("session-accept answered %s", r)
+		}
+		ans := alice.expect("answer", func(m map[string]any) bool { return m["sid"] == "tb" })
+		c := alice.expect("ice-candidate", func(m map[string]any) bool { return m["sid"] == "tb" })
+		if as, cs := ans["seq"].(float64), c["seq"].(float64); cs < as {
+			t.Errorf("the early candidate (seq %v) reached the browser before the answer (seq %v)", cs, as)
+		}
+		if !strings.Contains(c["candidate"].(map[string]any)["candidate"].(string), "127.0.0.1 40000") {
+			t.Errorf("candidate = %v", c)
+		}
+	})
+}
+
+// TestPeerContentAddDeclined: the browser answers the peer's content-add
+// with the new m-section rejected: the peer gets content-reject, and the
+// session takes the next content-add (nothing is left pending). The peer's
+// mute of a content reaches the browser with its medium.
+func TestPeerContentAddDeclined(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		alice, bob := aliceAndScriptedBob(t, srv)
+		ans := bobCallsAlice(t, alice, bob, "cd")
+
+		if r := bob.iq(alice.JID().String(), fmt.Sprintf(`<jingle xmlns='urn:xmpp:jingle:1' action='session-info' sid='cd' initiator='%s'><mute xmlns='urn:xmpp:jingle:apps:rtp:info:1' creator='initiator' name='audio'/></jingle>`, bob.jid)); !strings.Contains(r, "result") {
+			t.Fatalf("session-info mute answered %s", r)
+		}
+		mute := alice.expect("session-info", func(m map[string]any) bool { return m["sid"] == "cd" })
+		if mute["info"] != "mute" || fmt.Sprint(mute["media"]) != "[audio]" {
+			t.Errorf("mute of content audio reached the tab as %v, want info mute, media [audio]", mute)
+		}
+
+		videoAdd := func(name string) string {
+			return fmt.Sprintf(`<jingle xmlns='urn:xmpp:jingle:1' action='content-add' sid='cd' initiator='%s'><content creator='initiator' name='%s' senders='both'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='video'><payload-type id='96' name='VP8' clockrate='90000'/><rtcp-mux/></description><transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='5+Ix' pwd='uK8IlylxzDMUhrkVzdmj0M+v'><fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0' hash='sha-256' setup='actpass'>%s</fingerprint></transport></content></jingle>`,
+				bob.jid, name, chromeFP)
+		}
+		if r := bob.iq(alice.JID().String(), videoAdd("video")); !strings.Contains(r, "result") {
+			t.Fatalf("content-add answered %s", r)
+		}
+		off := alice.expect("offer", func(m map[string]any) bool { return m["sid"] == "cd" })
+		if !strings.Contains(off["sdp"].(string), "a=mid:video") {
+			t.Fatalf("the peer's offer lacks its video:\n%s", off["sdp"])
+		}
+		// The tab declines the video: port 0 in its answer.
+		declined := strings.TrimRight(ans, "\r\n") + "\r\nm=video 0 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:video\r\na=inactive\r\na=rtpmap:96 VP8/90000\r\n"
+		alice.mustAck(map[string]any{"type": "answer", "sid": "cd", "sdp": declined})
+		rej := bob.expect("content-reject", jingleOf(jingle.ActionContentReject, "cd"))
+		if len(rej.Jingle.Contents) != 1 || rej.Jingle.Contents[0].Name != "video" || rej.Jingle.Contents[0].Creator != jingle.RoleInitiator ||
+			rej.Jingle.Reason == nil || rej.Jingle.Reason.Condition != jingle.ReasonDecline {
+			t.Errorf("content-reject = %s", rej.Raw)
+		}
+		// Nothing pending: the next content-add is taken.
+		if r := bob.iq(alice.JID().String(), videoAdd("video2")); !strings.Contains(r, "result") {
+			t.Errorf("a content-add after the declined one answered %s, want result", r)
+		}
+		alice.expect("offer", func(m map[string]any) bool {
+			return m["sid"] == "cd" && strings.Contains(m["sdp"].(string), "a=mid:video2")
+		})
+	})
+}
+
+// TestPeerTransportReplace: a transport-replace to a transport browsers
+// lack (IBB) gets transport-reject at once; one to ICE-UDP (new
+// credentials) goes to the browser as an offer, and its answer becomes
+// transport-accept.
+func TestPeerTransportReplace(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		alice, bob := aliceAndScriptedBob(t, srv)
+		ans := bobCallsAlice(t, alice, bob, "tr")
+
+		ibb := fmt.Sprintf(`<jingle xmlns='urn:xmpp:jingle:1' action='transport-replace' sid='tr' initiator='%s'><content creator='initiator' name='audio'><transport xmlns='urn:xmpp:jingle:transports:ibb:1' block-size='4096' sid='ibb1'/></content></jingle>`, bob.jid)
+		if r := bob.iq(alice.JID().String(), ibb); !strings.Contains(r, "result") {
+			t.Fatalf("transport-replace answered %s", r)
+		}
+		rej := bob.expect("transport-reject", jingleOf(jingle.ActionTransportReject, "tr"))
+		if len(rej.Jingle.Contents) != 1 || rej.Jingle.Contents[0].Name != "audio" || rej.Jingle.Reason == nil || rej.Jingle.Reason.Condition != jingle.ReasonUnsupportedTransports {
+			t.Errorf("transport-reject = %s", rej.Raw)
+		}
+
+		ice := fmt.Sprintf(`<jingle xmlns='urn:xmpp:jingle:1' action='transport-replace' sid='tr' initiator='%s'><content creator='initiator' name='audio'><transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='NewB' pwd='bobbobbobbobbobbobbob002'><fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0' hash='sha-256' setup='actpass'>%s</fingerprint></transport></content></jingle>`, bob.jid, chromeFP)
+		if r := bob.iq(alice.JID().String(), ice); !strings.Contains(r, "result") {
+			t.Fatalf("transport-replace (ICE-UDP) answered %s, want result (the IBB one is settled)", r)
+		}
+		off := alice.expect("offer", func(m map[string]any) bool { return m["sid"] == "tr" })
+		if !strings.Contains(off["sdp"].(string), "a=ice-ufrag:NewB") {
+			t.Fatalf("the offer lacks the new credentials:\n%s", off["sdp"])
+		}
+		alice.mustAck(map[string]any{"type": "answer", "sid": "tr", "sdp": withICE(strings.ReplaceAll(ans, "a=ice-ufrag:AlIc", chromeUfrag), "AlI2", "alicealicealicealice0002")})
+		acc := bob.expect("transport-accept", jingleOf(jingle.ActionTransportAccept, "tr"))
+		if len(acc.Jingle.Contents) != 1 || acc.Jingle.Contents[0].Transport == nil || acc.Jingle.Contents[0].Transport.Ufrag != "AlI2" {
+			t.Errorf("transport-accept = %s", acc.Raw)
+		}
+	})
+}
+
+// TestICERestartGlare: both sides restart ICE at once (each sent its
+// transport-info before it saw the other's). XEP-0166: the initiator
+// wins. The web user as initiator: the peer's restart gets a tie-break
+// error and the browser's restart is answered. As responder: the peer's
+// restart becomes the browser's offer, and the tie-break error the peer
+// answers the browser's restart with ends nothing.
+func TestICERestartGlare(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		func(t *testing.T) {
+			alice, bob := aliceAndScriptedBob(t, srv)
+			aliceCallsBob(t, alice, bob, "rg1")
+			if r := bob.iq(alice.JID().String(), answerJingle(t, readSDP(t, chromeAudio), "rg1", alice.JID().String(), bob.jid.String())); !strings.Contains(r, "result") {
+				t.Fatalf("session-accept answered %s", r)
+			}
+			alice.expect("answer", func(m map[string]any) bool { return m["sid"] == "rg1" })
+
+			bob.hold.Store(true)
+			alice.mustAck(map[string]any{"type": "offer", "sid": "rg1", "sdp": withICE(readSDP(t, chromeAudio), "AlR1", "alicealicealicealice0003")})
+			ours := bob.expect("the browser's restart", jingleOf(jingle.ActionTransportInfo, "rg1"))
+			if tr := ours.Jingle.Contents[0].Transport; len(ours.Jingle.Contents) != 1 || tr == nil || tr.Ufrag != "AlR1" {
+				t.Fatalf("restart transport-info = %s", ours.Raw)
+			}
+			// bob's own restart crosses it.
+			r := bob.iq(alice.JID().String(), restartInfo("rg1", alice.JID().String(), "initiator", "BoR1", "bobbobbobbobbobbobbob003"))
+			if !strings.Contains(r, "conflict") || !strings.Contains(r, "tie-break") {
+				t.Errorf("the responder's racing restart answered %s, want conflict + tie-break", r)
+			}
+			// bob yields: acknowledges alice's restart and answers it.
+			bob.ackHeld("")
+			if r := bob.iq(alice.JID().String(), restartInfo("rg1", alice.JID().String(), "initiator", "BoR2", "bobbobbobbobbobbobbob004")); !strings.Contains(r, "result") {
+				t.Fatalf("the restart's answer answered %s", r)
+			}
+			a := alice.expect("answer", func(m map[string]any) bool { return m["sid"] == "rg1" })
+			if !strings.Contains(a["sdp"].(string), "a=ice-ufrag:BoR2") {
+				t.Errorf("the answer to the browser's restart lacks the peer's new credentials:\n%s", a["sdp"])
+			}
+			for _, m := range alice.backlog {
+				if m["type"] == "offer" || m["type"] == "hangup" {
+					t.Errorf("the tab got %v", m)
+				}
+			}
+		}(t)
+	})
+}
+
+// TestICERestartGlareAsResponder: TestICERestartGlare with the web user
+// as the responder.
+func TestICERestartGlareAsResponder(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		func(t *testing.T) {
+			alice, bob := aliceAndScriptedBob(t, srv)
+			ans := bobCallsAlice(t, alice, bob, "rg2")
+
+			bob.hold.Store(true)
+			alice.mustAck(map[string]any{"type": "offer", "sid": "rg2", "sdp": strings.ReplaceAll(withICE(strings.ReplaceAll(ans, "a=ice-ufrag:AlIc", chromeUfrag), "AlR1", "alicealicealicealice0005"), "a=setup:active", "a=setup:actpass")})
+			bob.expect("the browser's restart", jingleOf(jingle.ActionTransportInfo, "rg2"))
+			// bob, the initiator, restarts too: it wins.
+			if r := bob.iq(alice.JID().String(), restartInfo("rg2", bob.jid.String(), "initiator", "BoR1", "bobbobbobbobbobbobbob005")); !strings.Contains(r, "result") {
+				t.Fatalf("the initiator's racing restart answered %s, want result", r)
+			}
+			bob.ackHeld(tieBreakErr)
+			off := alice.expect("offer", func(m map[string]any) bool { return m["sid"] == "rg2" })
+			if !strings.Contains(off["sdp"].(string), "a=ice-ufrag:BoR1") || off["polite"] != true {
+				t.Fatalf("the initiator's restart reached the tab as %v", off)
+			}
+			// The polite tab rolled its own back and answers.
+			alice.mustAck(map[string]any{"type": "answer", "sid": "rg2", "sdp": withICE(strings.ReplaceAll(ans, "a=ice-ufrag:AlIc", chromeUfrag), "AlR2", "alicealicealicealice0006")})
+			ti := bob.expect("the answer to bob's restart", func(r received) bool {
+				return r.Jingle != nil && r.Jingle.Action == jingle.ActionTransportInfo && r.Jingle.SID == "rg2" &&
+					r.Jingle.Contents[0].Transport != nil && r.Jingle.Contents[0].Transport.Ufrag == "AlR2"
+			})
+			if len(ti.Jingle.Contents) != 1 {
+				t.Errorf("transport-info with %d contents", len(ti.Jingle.Contents))
+			}
+			time.Sleep(300 * time.Millisecond)
+			for _, r := range append(bob.back, drainScripted(bob)...) {
+				if r.Jingle != nil && r.Jingle.Action == jingle.ActionSessionTerminate {
+					t.Errorf("the lost tie-break ended the call: %s", r.Raw)
+				}
+			}
+		}(t)
+	})
+}
+
+// drainScripted returns what p received and nobody expected yet.
+func drainScripted(p *scripted) []received {
+	var out []received
+	for {
+		select {
+		case r := <-p.in:
+			out = append(out, r)
+		default:
+			return out
+		}
+	}
+}
+
+// TestProceedWithoutSessionInitiate: the web user accepts an XMPP user's
+// proposal, and the caller never sends its session-initiate: the call ends
+// with timeout instead of hanging. The proposal's receipt request is
+// answered, and every call message carries a store hint.
+func TestProceedWithoutSessionInitiate(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		srv.Register(t, "bob", "bobpw")
+		cfg := gatewayConfig(srv, t.TempDir())
+		cfg.Calls.RingTimeout = config.Duration(2 * time.Second)
+		gw := startGateway(t, cfg)
+		alice := connectBrowser(t, gw.Addr, "alice")
+		befriend(t, alice, srv, "bob")
+		bob := dialScripted(t, srv, "bob")
+		bob.sendRaw("<presence/>")
+
+		bob.sendRaw("<message to='alice@%s' id='jm-propose-pt' type='chat'><propose xmlns='urn:xmpp:jingle-message:0' id='pt'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'/></propose><request xmlns='urn:xmpp:receipts'/><store xmlns='urn:xmpp:hints'/></message>", srv.ComponentDomain)
+		alice.expect("incoming", func(m map[string]any) bool { return m["sid"] == "pt" })
+		rcpt := bob.expect("receipt", func(r received) bool {
+			return r.Name == "message" && strings.Contains(r.Raw, "urn:xmpp:receipts") && strings.Contains(r.Raw, "received") && strings.Contains(r.Raw, `id="jm-propose-pt"`)
+		})
+		if bareOf(rcpt.From) != "alice@"+srv.ComponentDomain {
+			t.Errorf("receipt from %s", rcpt.From)
+		}
+		ring := bob.expect("ringing", jmiOf(jingle.JMIRinging, "pt"))
+		alice.mustAck(map[string]any{"type": "accept", "sid": "pt"})
+		proc := bob.expect("proceed", jmiOf(jingle.JMIProceed, "pt"))
+		for _, r := range []received{ring, proc} {
+			if !strings.Contains(r.Raw, "urn:xmpp:hints") {
+				t.Errorf("no store hint: %s", r.Raw)
+			}
+		}
+		start := time.Now()
+		h := alice.expect("hangup", func(m map[string]any) bool { return m["sid"] == "pt" })
+		if h["reason"] != "timeout" {
+			t.Errorf("hangup = %v, want reason timeout", h)
+		}
+		if took := time.Since(start); took > 10*time.Second {
+			t.Errorf("the call ended %s after proceed, want about the ring timeout (2 s)", took)
+		}
+		fin := bob.expect("finish", jmiOf(jingle.JMIFinish, "pt"))
+		if fin.JMI.Reason == nil || fin.JMI.Reason.Condition != jingle.ReasonTimeout {
+			t.Errorf("finish = %s", fin.Raw)
+		}
+	})
+}
