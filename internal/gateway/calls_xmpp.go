@@ -125,7 +125,7 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 		// Glare: we are calling the same peer and both sent
 		// session-initiate. XEP-0166: the lower sid wins.
 		for _, other := range b.calls {
-			if other.outgoing && other.user == user && other.peer.Bare().Equal(iq.From.Bare()) && other.state == jingle.StatePending {
+			if other.outgoing && other.user == user && other.peer.Bare().Equal(iq.From.Bare()) && unsettled(other) {
 				if jingle.TieBreakSID(other.sid, j.SID) {
 					b.mu.Unlock()
 					return copyOut(t, jingle.ErrorReply(iq, jingle.CondTieBreak))
@@ -205,15 +205,35 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 // alternative-session); a peer that refused it answers unknown-session.
 func (b *bridge) loseGlare(ctx context.Context, o *call, winner string) {
 	b.mu.Lock()
-	ended := o.ended
+	ended, state, jmi, peer := o.ended, o.state, o.jmi, o.peer
 	b.mu.Unlock()
 	if ended {
 		return
 	}
 	const text = "glare: the other call won the tie-break"
 	b.end(ctx, o.key(), jingle.ReasonAlternativeSession, text, true)
-	b.sendJingle(ctx, o, &jingle.Jingle{Action: jingle.ActionSessionTerminate,
-		Reason: &jingle.Reason{Condition: jingle.ReasonAlternativeSession, SID: winner, Text: text}}, func(error) {})
+	switch {
+	case state == jingle.StatePending:
+		b.sendJingle(ctx, o, &jingle.Jingle{Action: jingle.ActionSessionTerminate,
+			Reason: &jingle.Reason{Condition: jingle.ReasonAlternativeSession, SID: winner, Text: text}}, func(error) {})
+	case jmi == jmiProposed:
+		// Our proposal was never answered: withdraw it.
+		b.sendJMI(ctx, o, peer.Bare(), jingle.JMI{Kind: jingle.JMIRetract, ID: o.sid, TieBreak: true})
+	}
+}
+
+// unsettled reports whether our outgoing call o can still lose a glare
+// tie-break: its session-initiate is unanswered, its proposal is, or the
+// browser has not made its offer yet. A proposal the peer took
+// (proceeded) is settled.
+func unsettled(o *call) bool {
+	switch o.state {
+	case jingle.StatePending:
+		return true
+	case jingle.StateNone:
+		return o.jmi != jmiProceeded
+	}
+	return false
 }
 
 // capture reads a whole element and writes it back as bytes: the jingle
@@ -869,7 +889,19 @@ func (b *bridge) incomingPropose(ctx context.Context, user string, from, to jid.
 	}
 	// JMI glare: we are proposing to the same user at the same time. The
 	// lower id wins (XEP-0353 §3.6).
+	var lostDirect []*call
 	for _, o := range b.calls {
+		if o.outgoing && o.user == user && o.peer.Bare().Equal(from.Bare()) && o.jmi == jmiNone && unsettled(o) {
+			// Our direct call (no proposal) crosses their proposal: the
+			// same rule, the lower id wins.
+			if jingle.TieBreakSID(o.sid, p.ID) {
+				b.mu.Unlock()
+				b.sendJMI(ctx, c, from, jingle.JMI{Kind: jingle.JMIReject, ID: p.ID, TieBreak: true, Reason: &jingle.Reason{Condition: jingle.ReasonExpired, Text: "tie-break"}})
+				return false
+			}
+			lostDirect = append(lostDirect, o)
+			continue
+		}
 		if o.outgoing && o.user == user && o.peer.Bare().Equal(from.Bare()) && o.jmi == jmiProposed {
 			if jingle.TieBreakSID(o.sid, p.ID) {
 				b.mu.Unlock()
@@ -888,6 +920,9 @@ func (b *bridge) incomingPropose(ctx context.Context, user string, from, to jid.
 	b.calls[c.key()] = c
 	b.armRingTimer(c)
 	b.mu.Unlock()
+	for _, o := range lostDirect {
+		b.loseGlare(ctx, o, p.ID)
+	}
 	for _, t := range tabs {
 		_ = t.OwnSID(c.sid)
 		_ = t.Send(wsapi.Incoming{SID: c.sid, From: from.String(), Media: c.media, Polite: c.polite()})

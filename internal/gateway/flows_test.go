@@ -308,3 +308,75 @@ func TestProceedWithoutSessionInitiate(t *testing.T) {
 		}
 	})
 }
+
+// TestGlareMixed: one side proposes (XEP-0353) while the other sends a
+// direct session-initiate, or the reverse. The lower id wins, whatever
+// the kind of call: exactly one call is left.
+func TestGlareMixed(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		alice, bob := aliceAndScriptedBob(t, srv)
+		initiate := func(sid string) string {
+			return bob.iq(alice.JID().String(), offerJingle(t, readSDP(t, chromeAudio), sid, bob.jid.String()))
+		}
+
+		// 1. alice's proposal wins over bob's session-initiate.
+		alice.mustAck(map[string]any{"type": "call", "sid": "-m1", "to": "bob@localhost", "media": []string{"audio"}})
+		bob.expect("propose", jmiOf(jingle.JMIPropose, "-m1"))
+		if r := initiate("b1"); !strings.Contains(r, "conflict") || !strings.Contains(r, "tie-break") {
+			t.Errorf("bob's session-initiate against alice's lower proposal answered %s, want conflict + tie-break", r)
+		}
+		alice.mustAck(map[string]any{"type": "hangup", "sid": "-m1"})
+		bob.expect("retract", jmiOf(jingle.JMIRetract, "-m1"))
+
+		// 2. bob's session-initiate wins over alice's proposal: the
+		// proposal is retracted, and bob's call reaches alice's tab as
+		// an offer (she asked for a call with him).
+		alice.mustAck(map[string]any{"type": "call", "sid": "~m2", "to": "bob@localhost", "media": []string{"audio"}})
+		bob.expect("propose", jmiOf(jingle.JMIPropose, "~m2"))
+		if r := initiate("b2"); !strings.Contains(r, "result") {
+			t.Errorf("bob's winning session-initiate answered %s", r)
+		}
+		ret := bob.expect("retract", jmiOf(jingle.JMIRetract, "~m2"))
+		if !ret.JMI.TieBreak {
+			t.Errorf("retract = %s, want <tie-break/>", ret.Raw)
+		}
+		h := alice.expect("hangup", func(m map[string]any) bool { return m["sid"] == "~m2" })
+		if h["reason"] != "alternative-session" {
+			t.Errorf("hangup = %v, want alternative-session", h)
+		}
+		alice.expect("offer", func(m map[string]any) bool { return m["sid"] == "b2" })
+		alice.mustAck(map[string]any{"type": "hangup", "sid": "b2"})
+		bob.expect("session-terminate b2", jingleOf(jingle.ActionSessionTerminate, "b2"))
+
+		// 3. bob's proposal wins over alice's direct session-initiate:
+		// hers is terminated (alternative-session) and his rings.
+		aliceCallsBob(t, alice, bob, "~m3")
+		bob.sendRaw("<message to='alice@%s' id='jm-propose-b3' type='chat'><propose xmlns='urn:xmpp:jingle-message:0' id='b3'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'/></propose></message>", srv.ComponentDomain)
+		term := bob.expect("session-terminate ~m3", jingleOf(jingle.ActionSessionTerminate, "~m3"))
+		if term.Jingle.Reason == nil || term.Jingle.Reason.Condition != jingle.ReasonAlternativeSession {
+			t.Errorf("session-terminate = %s, want alternative-session", term.Raw)
+		}
+		h = alice.expect("hangup", func(m map[string]any) bool { return m["sid"] == "~m3" })
+		if h["reason"] != "alternative-session" {
+			t.Errorf("hangup = %v, want alternative-session", h)
+		}
+		alice.expect("incoming", func(m map[string]any) bool { return m["sid"] == "b3" })
+		bob.expect("ringing b3", jmiOf(jingle.JMIRinging, "b3"))
+
+		// 4. alice's direct session-initiate wins over bob's proposal.
+		alice.mustAck(map[string]any{"type": "reject", "sid": "b3"})
+		bob.expect("reject b3", jmiOf(jingle.JMIReject, "b3"))
+		aliceCallsBob(t, alice, bob, "-m4")
+		bob.sendRaw("<message to='alice@%s' id='jm-propose-b4' type='chat'><propose xmlns='urn:xmpp:jingle-message:0' id='b4'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'/></propose></message>", srv.ComponentDomain)
+		rej := bob.expect("reject b4", jmiOf(jingle.JMIReject, "b4"))
+		if !rej.JMI.TieBreak {
+			t.Errorf("reject = %s, want <tie-break/>", rej.Raw)
+		}
+		time.Sleep(200 * time.Millisecond)
+		for _, m := range alice.backlog {
+			if m["sid"] == "b4" || (m["type"] == "hangup" && m["sid"] == "-m4") {
+				t.Errorf("alice's tab got %v", m)
+			}
+		}
+	})
+}
