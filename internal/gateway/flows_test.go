@@ -380,3 +380,111 @@ func TestGlareMixed(t *testing.T) {
 		}
 	})
 }
+
+// TestCallTimeouts: a call that rings unanswered ends with timeout in each
+// direction (the peer hears a session-terminate, a JMI reject or a
+// retract, each with reason timeout), and so does a Jingle request the
+// peer never answers.
+func TestCallTimeouts(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		srv.Register(t, "bob", "bobpw")
+		cfg := gatewayConfig(srv, t.TempDir())
+		cfg.Calls.RingTimeout = config.Duration(3 * time.Second) // longer than the IQ timeout: the last step times an IQ out
+		cfg.Calls.IQTimeout = config.Duration(1500 * time.Millisecond)
+		gw := startGateway(t, cfg)
+		alice := connectBrowser(t, gw.Addr, "alice")
+		befriend(t, alice, srv, "bob")
+		bob := dialScripted(t, srv, "bob")
+		bob.sendRaw("<presence/>")
+		hangup := func(sid string) map[string]any {
+			t.Helper()
+			h := alice.expect("hangup", func(m map[string]any) bool { return m["sid"] == sid })
+			if h["reason"] != "timeout" {
+				t.Errorf("%s: hangup = %v, want reason timeout", sid, h)
+			}
+			return h
+		}
+
+		// An incoming direct call nobody answers.
+		if r := bob.iq(alice.JID().String(), offerJingle(t, readSDP(t, chromeAudio), "t1", bob.jid.String())); !strings.Contains(r, "result") {
+			t.Fatalf("session-initiate answered %s", r)
+		}
+		alice.expect("incoming", func(m map[string]any) bool { return m["sid"] == "t1" })
+		hangup("t1")
+		term := bob.expect("session-terminate t1", jingleOf(jingle.ActionSessionTerminate, "t1"))
+		if term.Jingle.Reason == nil || term.Jingle.Reason.Condition != jingle.ReasonTimeout {
+			t.Errorf("session-terminate = %s, want reason timeout", term.Raw)
+		}
+
+		// An incoming proposal nobody answers.
+		bob.sendRaw("<message to='alice@%s' id='jm-propose-t2' type='chat'><propose xmlns='urn:xmpp:jingle-message:0' id='t2'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'/></propose></message>", srv.ComponentDomain)
+		alice.expect("incoming", func(m map[string]any) bool { return m["sid"] == "t2" })
+		hangup("t2")
+		rej := bob.expect("reject t2", jmiOf(jingle.JMIReject, "t2"))
+		if rej.JMI.Reason == nil || rej.JMI.Reason.Condition != jingle.ReasonTimeout {
+			t.Errorf("reject = %s, want reason timeout", rej.Raw)
+		}
+
+		// An outgoing proposal bob never answers.
+		alice.mustAck(map[string]any{"type": "call", "sid": "t3", "to": "bob@localhost", "media": []string{"audio"}})
+		bob.expect("propose t3", jmiOf(jingle.JMIPropose, "t3"))
+		hangup("t3")
+		ret := bob.expect("retract t3", jmiOf(jingle.JMIRetract, "t3"))
+		if ret.JMI.Reason == nil || ret.JMI.Reason.Condition != jingle.ReasonTimeout {
+			t.Errorf("retract = %s, want reason timeout", ret.Raw)
+		}
+
+		// A session-initiate bob never acknowledges.
+		bob.hold.Store(true)
+		aliceCallsBob(t, alice, bob, "t4")
+		h := hangup("t4")
+		if !strings.Contains(fmt.Sprint(h["text"]), "session-initiate") {
+			t.Errorf("hangup text %q does not name the request", h["text"])
+		}
+		bob.expect("session-terminate t4", jingleOf(jingle.ActionSessionTerminate, "t4"))
+		bob.ackHeld("")
+	})
+}
+
+// TestCallRefusals: the tab declining a direct call terminates the session
+// with decline; the peer declining a proposal reaches the tab with its
+// reason and text; the tab changing a direction mid-call is a
+// content-modify (answered at once: the peer has nothing to say).
+func TestCallRefusals(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		alice, bob := aliceAndScriptedBob(t, srv)
+
+		if r := bob.iq(alice.JID().String(), offerJingle(t, readSDP(t, chromeAudio), "d1", bob.jid.String())); !strings.Contains(r, "result") {
+			t.Fatalf("session-initiate answered %s", r)
+		}
+		alice.expect("incoming", func(m map[string]any) bool { return m["sid"] == "d1" })
+		alice.mustAck(map[string]any{"type": "reject", "sid": "d1", "reason": "decline", "text": "not now"})
+		term := bob.expect("session-terminate d1", jingleOf(jingle.ActionSessionTerminate, "d1"))
+		if term.Jingle.Reason == nil || term.Jingle.Reason.Condition != jingle.ReasonDecline || term.Jingle.Reason.Text != "not now" {
+			t.Errorf("session-terminate = %s, want decline, text \"not now\"", term.Raw)
+		}
+
+		alice.mustAck(map[string]any{"type": "call", "sid": "d2", "to": "bob@localhost", "media": []string{"audio"}})
+		bob.expect("propose d2", jmiOf(jingle.JMIPropose, "d2"))
+		bob.sendRaw("<message to='%s' type='chat'><reject xmlns='urn:xmpp:jingle-message:0' id='d2'><reason xmlns='urn:xmpp:jingle:1'><decline/><text>in a meeting</text></reason></reject></message>", alice.JID())
+		h := alice.expect("hangup", func(m map[string]any) bool { return m["sid"] == "d2" })
+		if h["reason"] != "decline" || h["text"] != "in a meeting" {
+			t.Errorf("hangup = %v, want decline, \"in a meeting\"", h)
+		}
+
+		aliceCallsBob(t, alice, bob, "d3")
+		if r := bob.iq(alice.JID().String(), answerJingle(t, readSDP(t, chromeAudio), "d3", alice.JID().String(), bob.jid.String())); !strings.Contains(r, "result") {
+			t.Fatalf("session-accept answered %s", r)
+		}
+		alice.expect("answer", func(m map[string]any) bool { return m["sid"] == "d3" })
+		alice.mustAck(map[string]any{"type": "offer", "sid": "d3", "sdp": strings.ReplaceAll(readSDP(t, chromeAudio), "a=sendrecv", "a=sendonly")})
+		mod := bob.expect("content-modify d3", jingleOf(jingle.ActionContentModify, "d3"))
+		if len(mod.Jingle.Contents) != 1 || mod.Jingle.Contents[0].Name != "audio" || mod.Jingle.Contents[0].Senders != jingle.SendersInitiator {
+			t.Errorf("content-modify = %s, want content audio senders initiator", mod.Raw)
+		}
+		a := alice.expect("answer", func(m map[string]any) bool { return m["sid"] == "d3" })
+		if !strings.Contains(a["sdp"].(string), "a=recvonly") {
+			t.Errorf("the answer to a sendonly offer is not recvonly:\n%s", a["sdp"])
+		}
+	})
+}
