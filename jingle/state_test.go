@@ -12,6 +12,8 @@ func TestNextEveryTransition(t *testing.T) {
 	I, R := jingle.RoleInitiator, jingle.RoleResponder
 	none := jingle.Negotiation{}
 	addByI := jingle.Negotiation{Pending: jingle.ActionContentAdd, By: I}
+	addByR := jingle.Negotiation{Pending: jingle.ActionContentAdd, By: R}
+	repByI := jingle.Negotiation{Pending: jingle.ActionTransportReplace, By: I}
 	repByR := jingle.Negotiation{Pending: jingle.ActionTransportReplace, By: R}
 	const (
 		okStay   = "ok"
@@ -33,7 +35,7 @@ func TestNextEveryTransition(t *testing.T) {
 	}
 	want := map[key]string{}
 	states := []jingle.SessionState{jingle.StateNone, jingle.StatePending, jingle.StateActive, jingle.StateEnded}
-	negs := []jingle.Negotiation{none, addByI, repByR}
+	negs := []jingle.Negotiation{none, addByI, addByR, repByI, repByR}
 	var actions []jingle.Action
 	for a := jingle.ActionContentAccept; a <= jingle.ActionSourceRemove; a++ {
 		actions = append(actions, a)
@@ -78,13 +80,14 @@ func TestNextEveryTransition(t *testing.T) {
 							want[k] = tie
 						}
 					case a == jingle.ActionContentAccept || a == jingle.ActionContentReject:
-						if n == addByI && by == R {
+						// The answer comes from the other party than the offer's.
+						if n.Pending == jingle.ActionContentAdd && n.By != by {
 							want[k] = clear
 						} else {
 							want[k] = ooo
 						}
 					case a == jingle.ActionTransportAccept || a == jingle.ActionTransportReject:
-						if n == repByR && by == I {
+						if n.Pending == jingle.ActionTransportReplace && n.By != by {
 							want[k] = clear
 						} else {
 							want[k] = ooo
@@ -141,6 +144,41 @@ func TestTieBreakSID(t *testing.T) {
 	}{{"a1", "b1", true}, {"b1", "a1", false}, {"A", "a", true}, {"abc", "abcd", true}} {
 		if got := jingle.TieBreakSID(tc.ours, tc.theirs); got != tc.win {
 			t.Errorf("TieBreakSID(%q, %q) = %v", tc.ours, tc.theirs, got)
+		}
+	}
+}
+
+// TestNextExamples: transitions written out one by one, independently of
+// the rules TestNextEveryTransition derives its table from.
+func TestNextExamples(t *testing.T) {
+	I, R := jingle.RoleInitiator, jingle.RoleResponder
+	none := jingle.Negotiation{}
+	for _, tc := range []struct {
+		state   jingle.SessionState
+		neg     jingle.Negotiation
+		by      jingle.Role
+		a       jingle.Action
+		state2  jingle.SessionState
+		neg2    jingle.Negotiation
+		cond    jingle.ErrorCondition
+		fniWant bool
+	}{
+		{jingle.StateNone, none, I, jingle.ActionSessionInitiate, jingle.StatePending, none, jingle.CondUnknown, false},
+		{jingle.StatePending, none, R, jingle.ActionSessionAccept, jingle.StateActive, none, jingle.CondUnknown, false},
+		{jingle.StatePending, none, I, jingle.ActionSessionAccept, jingle.StatePending, none, jingle.CondOutOfOrder, false},
+		{jingle.StateActive, none, R, jingle.ActionContentAdd, jingle.StateActive, jingle.Negotiation{Pending: jingle.ActionContentAdd, By: R}, jingle.CondUnknown, false},
+		{jingle.StateActive, jingle.Negotiation{Pending: jingle.ActionContentAdd, By: R}, I, jingle.ActionContentAdd, jingle.StateActive, jingle.Negotiation{Pending: jingle.ActionContentAdd, By: R}, jingle.CondTieBreak, false},
+		{jingle.StateActive, jingle.Negotiation{Pending: jingle.ActionContentAdd, By: R}, I, jingle.ActionContentReject, jingle.StateActive, none, jingle.CondUnknown, false},
+		{jingle.StateActive, jingle.Negotiation{Pending: jingle.ActionTransportReplace, By: I}, R, jingle.ActionTransportAccept, jingle.StateActive, none, jingle.CondUnknown, false},
+		{jingle.StateActive, none, R, jingle.ActionTransportAccept, jingle.StateActive, none, jingle.CondOutOfOrder, false},
+		{jingle.StateActive, none, I, jingle.ActionSessionTerminate, jingle.StateEnded, none, jingle.CondUnknown, false},
+		{jingle.StateEnded, none, I, jingle.ActionTransportInfo, jingle.StateEnded, none, jingle.CondUnknownSession, false},
+		{jingle.StateNone, none, R, jingle.ActionTransportInfo, jingle.StateNone, none, jingle.CondUnknownSession, false},
+		{jingle.StateActive, none, I, jingle.ActionUnknown, jingle.StateActive, none, jingle.CondUnknown, true},
+	} {
+		tr := jingle.Next(tc.state, tc.neg, tc.by, tc.a)
+		if tr.State != tc.state2 || tr.Neg != tc.neg2 || tr.Cond != tc.cond || tr.FeatureNotImplemented != tc.fniWant {
+			t.Errorf("Next(%v, %+v, %v, %v) = %+v, want state %v, neg %+v, cond %v, fni %v", tc.state, tc.neg, tc.by, tc.a, tr, tc.state2, tc.neg2, tc.cond, tc.fniWant)
 		}
 	}
 }
