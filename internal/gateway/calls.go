@@ -396,11 +396,17 @@ func (b *bridge) endTab(t *wsapi.Tab) {
 	}
 }
 
-// peerGone ends the calls with a peer resource that went offline.
-func (b *bridge) peerGone(full jid.JID) {
+// peerGone ends web user user's calls with a peer resource that went
+// offline (a bare JID: every resource). The unavailable presence was
+// addressed to that user; other users' calls with the peer end when their
+// own copy comes.
+func (b *bridge) peerGone(user string, full jid.JID) {
 	b.mu.Lock()
 	var sids []string
 	for sid, c := range b.calls {
+		if c.user != user {
+			continue
+		}
 		if c.peer.Equal(full) || (full.Resourcepart() == "" && c.peer.Bare().Equal(full)) {
 			sids = append(sids, sid)
 		}

@@ -31,9 +31,12 @@ const ShutdownTimeout = 10 * time.Second
 
 // Gateway is a running jinglegate.
 type Gateway struct {
-	cfg      config.Config
-	log      *slog.Logger
-	domain   jid.JID
+	cfg    config.Config
+	log    *slog.Logger
+	domain jid.JID
+	// server is the domain of the XMPP server the component is attached
+	// to: xmpp.ping_to's, or the parent of xmpp.domain.
+	server   jid.JID
 	Link     *component.Link
 	WS       *wsapi.Server
 	Presence *presence.Manager
@@ -52,11 +55,13 @@ func (s *sender) Send(ctx context.Context, r xml.TokenReader) error { return s.l
 func (s *sender) UnmarshalIQ(ctx context.Context, iq stanza.IQ, p xml.TokenReader, v any) error {
 	return s.l.UnmarshalIQ(ctx, iq, p, v)
 }
+func (s *sender) Ready() bool { return s.l.Ready() }
 
 // notifier forwards to the WebSocket server once it exists.
 type notifier struct{ s *wsapi.Server }
 
 func (n *notifier) SendToUser(user string, msg any) (int, error) { return n.s.SendToUser(user, msg) }
+func (n *notifier) SendToTab(resource string, msg any) error     { return n.s.SendToTab(resource, msg) }
 
 // New builds a Gateway from a validated configuration. It opens the store.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, version string) (*Gateway, error) {
@@ -71,7 +76,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 	if err != nil {
 		return nil, fmt.Errorf("store.path: %w", err)
 	}
-	g := &Gateway{cfg: cfg, log: log, domain: domain, Store: store, mux: http.NewServeMux(), version: version}
+	var pingTo jid.JID
+	server := component.ParentDomain(domain)
+	if cfg.XMPP.PingTo != "" {
+		pingTo = jid.MustParse(cfg.XMPP.PingTo) // checked by Validate
+		server = pingTo.Domain()
+	}
+	g := &Gateway{cfg: cfg, log: log, domain: domain, server: server, Store: store, mux: http.NewServeMux(), version: version}
 	snd, ntf := &sender{}, &notifier{}
 	g.calls = newBridge(g, log)
 	if cfg.Calls.RingTimeout > 0 {
@@ -81,7 +92,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		g.calls.iqTimeout = cfg.Calls.IQTimeout.D()
 	}
 	g.Presence = presence.New(presence.Config{
-		OnUnavailable: func(full jid.JID) { g.calls.peerGone(full) },
+		OnUnavailable: func(user string, full jid.JID) { g.calls.peerGone(user, full) },
 		Domain:        domain,
 		Store:         store,
 		Sender:        snd,
@@ -89,10 +100,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		Policy:        presence.Policy{Mode: cfg.Policy.Calls, Domains: cfg.Policy.Domains},
 		Logger:        log,
 	})
-	var pingTo jid.JID
-	if cfg.XMPP.PingTo != "" {
-		pingTo = jid.MustParse(cfg.XMPP.PingTo) // checked by Validate
-	}
 	g.Link = component.New(component.Config{
 		Server:       cfg.XMPP.Server,
 		Domain:       domain,
@@ -100,7 +107,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		Name:         cfg.XMPP.Name,
 		Info:         g.Presence.DiscoInfo,
 		Presence:     g.Presence,
-		Message:      g.calls.messageHandler(),
+		Message:      g.serverGrantsOnly(g.calls.messageHandler()),
 		Handlers:     []mux.Option{g.calls.jingleOption()},
 		PingTo:       pingTo,
 		PingInterval: cfg.XMPP.PingInterval.D(),

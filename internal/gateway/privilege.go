@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"mellium.im/xmlstream"
+	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
@@ -75,6 +76,49 @@ func privilegeMessage(raw []byte) (ns string, perms map[string]string, ok bool) 
 		}
 		return se.Name.Space, perms, true
 	}
+}
+
+// serverGrantsOnly passes h every message but those from a domain to the
+// component's domain that do not come from the XMPP server the component
+// is attached to (g.server). A privilege advertisement (XEP-0356) is such a
+// message, and only that server may grant privileges: any other domain
+// (another component, a remote server) could otherwise claim to. The
+// bridge ignores every other message from a domain to the component's
+// domain, so nothing else is lost.
+func (g *Gateway) serverGrantsOnly(h xmpp.Handler) xmpp.Handler {
+	return xmpp.HandlerFunc(func(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+		var fromAttr, toAttr string
+		for _, a := range start.Attr {
+			switch a.Name.Local {
+			case "from":
+				fromAttr = a.Value
+			case "to":
+				toAttr = a.Value
+			}
+		}
+		from, err1 := jid.Parse(fromAttr)
+		to, err2 := jid.Parse(toAttr)
+		if err1 != nil || err2 != nil || from.Localpart() != "" || !to.Equal(g.domain) || from.Equal(g.server) {
+			return h.HandleXMPP(t, start)
+		}
+		// Dropped: read to its end, noting whether it claimed privileges.
+		claims := false
+		for {
+			tok, err := t.Token()
+			if err != nil {
+				break
+			}
+			if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "privilege" && (se.Name.Space == nsPrivilege1 || se.Name.Space == nsPrivilege2) {
+				claims = true
+			}
+		}
+		if claims {
+			g.log.Warn("privilege advertisement (XEP-0356) ignored: it does not come from the XMPP server", "from", from, "server", g.server)
+		} else {
+			g.log.Debug("message from a domain to the component dropped", "from", from, "server", g.server)
+		}
+		return nil
+	})
 }
 
 // Errors of AddToXMPPRoster.

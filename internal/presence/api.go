@@ -81,7 +81,9 @@ func badRequest(format string, args ...any) *wsapi.Error {
 // HandleMessage serves the browser's roster and presence messages (roster,
 // presence, add, remove, rename, subscribe, approve, deny) for the tab whose
 // full JID is from. It returns the roster for "roster" (to be sent to the
-// tab), nil otherwise.
+// tab), nil otherwise. While the component link is down, add, remove,
+// subscribe, approve and deny are refused (unavailable) before anything
+// changes.
 func (m *Manager) HandleMessage(ctx context.Context, user string, from jid.JID, typ, id string, raw json.RawMessage) (any, error) {
 	var r request
 	if err := json.Unmarshal(raw, &r); err != nil {
@@ -126,6 +128,15 @@ func (m *Manager) HandleMessage(ctx context.Context, user string, from jid.JID, 
 		return nil, badRequest("%s: jid: %v", typ, err)
 	}
 	switch typ {
+	case wsapi.TypeAdd, wsapi.TypeRemove, wsapi.TypeSubscribe, wsapi.TypeApprove, wsapi.TypeDeny:
+		// These send subscription stanzas, which a down link would
+		// lose while the roster here changed. rename sends nothing, and
+		// a tab's presence is sent again when the link comes back.
+		if err := m.linkDown(typ); err != nil {
+			return nil, err
+		}
+	}
+	switch typ {
 	case wsapi.TypeAdd:
 		return nil, m.Add(ctx, user, contact, r.Name, r.Groups)
 	case wsapi.TypeRemove:
@@ -147,14 +158,14 @@ func (m *Manager) HandleMessage(ctx context.Context, user string, from jid.JID, 
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", " ") }
 
-func (m *Manager) rosterItem(it roster.Item) RosterItem {
+func (m *Manager) rosterItem(user string, it roster.Item) RosterItem {
 	ri := RosterItem{JID: it.JID, Name: it.Name, Groups: it.Groups, Subscription: it.Subscription.String(),
 		Ask: it.PendingOut, PendingIn: it.PendingIn, Approved: it.Approved, Resources: []PresenceEvent{}}
 	if ri.Groups == nil {
 		ri.Groups = []string{}
 	}
 	m.mu.Lock()
-	for _, r := range m.contacts[it.JID] {
+	for _, r := range m.contacts[it.JID][user] {
 		ri.Resources = append(ri.Resources, m.eventLocked(r))
 	}
 	m.mu.Unlock()
@@ -170,14 +181,14 @@ func (m *Manager) Roster(ctx context.Context, user string) ([]RosterItem, error)
 	out := []RosterItem{}
 	for _, it := range items {
 		if it.InRoster {
-			out = append(out, m.rosterItem(it))
+			out = append(out, m.rosterItem(user, it))
 		}
 	}
 	return out, nil
 }
 
 func (m *Manager) push(user string, it roster.Item, removed bool) {
-	m.notify(user, RosterPush{Type: "roster-push", Item: m.rosterItem(it), Removed: removed})
+	m.notify(user, RosterPush{Type: "roster-push", Item: m.rosterItem(user, it), Removed: removed})
 }
 
 // SetPresence sets a tab's own presence and sends it to the contacts.
@@ -258,7 +269,7 @@ func (m *Manager) Remove(ctx context.Context, user string, contact jid.JID) erro
 		return err
 	}
 	m.mu.Lock()
-	delete(m.contacts, contact.String())
+	m.dropLocked(user, contact.String(), "")
 	m.mu.Unlock()
 	m.push(user, old, true)
 	return nil
@@ -343,9 +354,14 @@ func (m *Manager) inboundSubscription(ctx context.Context, user string, contact 
 		m.send(ctx, outPresence{From: from, To: contact, Type: stanza.ProbePresence})
 	}
 	if k == roster.Unsubscribed && !it.Subscription.HasTo() {
+		// The user no longer sees the contact's presence: the tabs hear
+		// each resource they knew go.
 		m.mu.Lock()
-		delete(m.contacts, contact.String())
+		gone := m.dropLocked(user, contact.String(), "")
 		m.mu.Unlock()
+		for _, r := range gone {
+			m.notify(user, PresenceEvent{Type: "presence", JID: r.full.String(), Available: false})
+		}
 	}
 	if eff.Notify && k == roster.Subscribe {
 		m.notify(user, SubscribeRequest{Type: "subscribe-request", JID: contact.String(), Name: it.Name})

@@ -82,6 +82,7 @@ type discoSender struct {
 }
 
 func (s *discoSender) Send(context.Context, xml.TokenReader) error { return nil }
+func (s *discoSender) Ready() bool                                 { return true }
 
 func (s *discoSender) UnmarshalIQ(_ context.Context, iq stanza.IQ, payload xml.TokenReader, v any) error {
 	d := xml.NewTokenDecoder(payload)
@@ -110,6 +111,7 @@ func (s *discoSender) queries() []string {
 type nullNotifier struct{}
 
 func (nullNotifier) SendToUser(string, any) (int, error) { return 1, nil }
+func (nullNotifier) SendToTab(string, any) error         { return nil }
 
 var _ Sender = (*discoSender)(nil)
 

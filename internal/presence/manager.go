@@ -28,12 +28,18 @@ import (
 type Sender interface {
 	Send(ctx context.Context, r xml.TokenReader) error
 	UnmarshalIQ(ctx context.Context, iq stanza.IQ, payload xml.TokenReader, v any) error
+	// Ready reports whether the link is up: roster changes that must
+	// reach the XMPP server are refused while it is not.
+	Ready() bool
 }
 
-// Notifier delivers messages to every tab of a web user: the WebSocket
+// Notifier delivers messages to the tabs of web users: the WebSocket
 // server.
 type Notifier interface {
+	// SendToUser sends to every tab of a web user.
 	SendToUser(user string, msg any) (int, error)
+	// SendToTab sends to the tab with this resource only.
+	SendToTab(resource string, msg any) error
 }
 
 // Policy says who may call whom.
@@ -59,8 +65,10 @@ type Config struct {
 	QueueSize int
 	Logger    *slog.Logger
 	// OnUnavailable, if set, is called (on the worker) when a resource
-	// of a contact goes offline (a bare JID: every resource).
-	OnUnavailable func(full jid.JID)
+	// of a contact goes offline (a bare JID: every resource) for web user
+	// user: the unavailable presence was addressed to that user (each
+	// subscribed user gets their own copy of a broadcast one).
+	OnUnavailable func(user string, full jid.JID)
 }
 
 // Manager is the presence and roster server for the domain's web users.
@@ -70,13 +78,20 @@ type Manager struct {
 	myVer string
 	work  chan func(context.Context)
 
-	mu          sync.Mutex
-	tabs        map[string]map[string]*tabState // user -> resource -> state
-	contacts    map[string]map[string]*resource // contact bare JID -> resource -> presence
-	caps        map[string]Capabilities         // verified caps by ver
-	capsPending map[string]bool                 // ver being queried
-	jidCaps     map[string]jidCapsEntry         // full JID -> caps (no or unverifiable hash)
-	wg          sync.WaitGroup                  // learnCaps goroutines
+	mu   sync.Mutex
+	tabs map[string]map[string]*tabState // user -> resource -> state
+	// announced: the tabs whose presence may have reached contacts and
+	// whose unavailable has not (user -> resource -> full JID). A tab that
+	// closes while the link is down stays here until ResendAll sends it.
+	announced map[string]map[string]jid.JID
+	// contacts is what each web user has heard of each contact: presence
+	// is addressed to one user, and one user's view (a removal, an
+	// unsubscribed, a directed unavailable) is not another's.
+	contacts    map[string]map[string]map[string]*resource // contact bare JID -> user -> resource -> presence
+	caps        map[string]Capabilities                    // verified caps by ver
+	capsPending map[string]bool                            // ver being queried
+	jidCaps     map[string]jidCapsEntry                    // full JID -> caps (no or unverifiable hash)
+	wg          sync.WaitGroup                             // learnCaps goroutines
 }
 
 // jidCapsEntry is what one resource's disco#info said, kept for that
@@ -120,13 +135,25 @@ func New(cfg Config) *Manager {
 	if cfg.Policy.Mode == "" {
 		cfg.Policy.Mode = "roster"
 	}
+	// Domains compare as JID domainparts do: normalized.
+	domains := make([]string, 0, len(cfg.Policy.Domains))
+	for _, d := range cfg.Policy.Domains {
+		j, err := jid.New("", strings.TrimSuffix(strings.TrimSpace(d), "."), "")
+		if err != nil {
+			cfg.Logger.Warn("call policy: not a domain, ignored", "domain", d, "err", err)
+			continue
+		}
+		domains = append(domains, j.Domainpart())
+	}
+	cfg.Policy.Domains = domains
 	return &Manager{
 		cfg:         cfg,
 		log:         cfg.Logger.With("part", "presence"),
 		myVer:       Ver([]info.Identity{WebIdentity}, WebFeatures),
 		work:        make(chan func(context.Context), cfg.QueueSize),
 		tabs:        map[string]map[string]*tabState{},
-		contacts:    map[string]map[string]*resource{},
+		announced:   map[string]map[string]jid.JID{},
+		contacts:    map[string]map[string]map[string]*resource{},
 		caps:        map[string]Capabilities{},
 		capsPending: map[string]bool{},
 		jidCaps:     map[string]jidCapsEntry{},
@@ -171,12 +198,25 @@ func (m *Manager) userJID(user string) jid.JID {
 	return j
 }
 
-func (m *Manager) send(ctx context.Context, p outPresence) {
+// send sends a presence stanza; a failure is logged, and returned for the
+// callers that keep track of what went out.
+func (m *Manager) send(ctx context.Context, p outPresence) error {
 	if err := m.cfg.Sender.Send(ctx, p.TokenReader()); err != nil {
 		m.log.Warn("sending presence failed", "type", p.Type, "from", p.From, "to", p.To, "err", err)
-		return
+		return err
 	}
 	m.log.Debug("presence sent", "type", p.Type, "from", p.From, "to", p.To)
+	return nil
+}
+
+// linkDown is the error for a request that must reach the XMPP server
+// while the component link is down: refused before anything changes, so
+// that nothing is changed here and lost there.
+func (m *Manager) linkDown(typ string) error {
+	if m.cfg.Sender.Ready() {
+		return nil
+	}
+	return wsapi.Errorf(wsapi.CodeUnavailable, "%s: the XMPP server is not reachable right now; nothing was changed, try again later", typ)
 }
 
 func (m *Manager) notify(user string, msg any) {
@@ -226,6 +266,10 @@ func (m *Manager) TabOnline(ctx context.Context, user string, full jid.JID, name
 	}
 	t := &tabState{full: full, name: name}
 	m.tabs[user][full.Resourcepart()] = t
+	if m.announced[user] == nil {
+		m.announced[user] = map[string]jid.JID{}
+	}
+	m.announced[user][full.Resourcepart()] = full
 	snapshot := *t
 	m.mu.Unlock()
 	for _, c := range m.fromContacts(ctx, user) {
@@ -234,18 +278,25 @@ func (m *Manager) TabOnline(ctx context.Context, user string, full jid.JID, name
 	if first {
 		m.probeContacts(ctx, user, full)
 	}
-	m.deliverPending(ctx, user)
+	m.deliverPending(ctx, user, full)
 }
 
-// deliverPending sends the user every subscription request not answered yet.
-func (m *Manager) deliverPending(ctx context.Context, user string) {
+// deliverPending sends a new tab every subscription request not answered
+// yet (the user's other tabs had them when they opened, or when the
+// request came).
+func (m *Manager) deliverPending(ctx context.Context, user string, tab jid.JID) {
 	items, err := m.cfg.Store.List(ctx, user)
 	if err != nil {
+		m.log.Error("reading roster", "user", user, "err", err)
 		return
 	}
 	for _, it := range items {
-		if it.PendingIn {
-			m.notify(user, SubscribeRequest{Type: "subscribe-request", JID: it.JID, Name: it.Name})
+		if !it.PendingIn || m.cfg.Notifier == nil {
+			continue
+		}
+		msg := SubscribeRequest{Type: "subscribe-request", JID: it.JID, Name: it.Name}
+		if err := m.cfg.Notifier.SendToTab(tab.Resourcepart(), msg); err != nil && !errors.Is(err, wsapi.ErrNoTab) {
+			m.log.Warn("notifying tab failed", "tab", tab, "err", err)
 		}
 	}
 }
@@ -264,7 +315,9 @@ func (m *Manager) probeContacts(ctx context.Context, user string, from jid.JID) 
 	}
 }
 
-// TabOffline: a tab's session ended; unavailable from its full JID.
+// TabOffline: a tab's session ended; unavailable from its full JID. When
+// that cannot reach every contact (the link is down), the tab stays
+// announced and ResendAll sends it.
 func (m *Manager) TabOffline(ctx context.Context, user string, full jid.JID) {
 	m.mu.Lock()
 	delete(m.tabs[user], full.Resourcepart())
@@ -272,8 +325,31 @@ func (m *Manager) TabOffline(ctx context.Context, user string, full jid.JID) {
 		delete(m.tabs, user)
 	}
 	m.mu.Unlock()
+	if !m.cfg.Sender.Ready() {
+		return
+	}
+	m.sendGone(ctx, user, full)
+}
+
+// sendGone sends unavailable from a closed tab to the user's contacts and,
+// when every one went out, forgets that the tab was announced.
+func (m *Manager) sendGone(ctx context.Context, user string, full jid.JID) {
+	sent := true
 	for _, c := range m.fromContacts(ctx, user) {
-		m.send(ctx, outPresence{From: full, To: c, Type: stanza.UnavailablePresence})
+		if err := m.send(ctx, outPresence{From: full, To: c, Type: stanza.UnavailablePresence}); err != nil {
+			sent = false
+		}
+	}
+	if !sent {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, open := m.tabs[user][full.Resourcepart()]; !open {
+		delete(m.announced[user], full.Resourcepart())
+		if len(m.announced[user]) == 0 {
+			delete(m.announced, user)
+		}
 	}
 }
 
@@ -288,14 +364,21 @@ func (m *Manager) Online(user string) bool {
 // after the component link (re)connects. What was known of the contacts'
 // presence is dropped first (the tabs hear them go): unavailable presence
 // sent while the link was down is lost (a restarting server sends it as
-// it stops), and the probes bring back every resource still online.
+// it stops), and the probes bring back every resource still online. Tabs
+// that closed while the link was down send their unavailable now, so that
+// contacts do not keep them.
 func (m *Manager) ResendAll(ctx context.Context) {
 	m.forgetContacts(ctx)
 	type entry struct {
 		user string
 		tabs []tabState
 	}
+	type closed struct {
+		user string
+		full jid.JID
+	}
 	var all []entry
+	var gone []closed
 	m.mu.Lock()
 	for u, ts := range m.tabs {
 		e := entry{user: u}
@@ -304,7 +387,17 @@ func (m *Manager) ResendAll(ctx context.Context) {
 		}
 		all = append(all, e)
 	}
+	for u, rs := range m.announced {
+		for res, full := range rs {
+			if _, open := m.tabs[u][res]; !open {
+				gone = append(gone, closed{u, full})
+			}
+		}
+	}
 	m.mu.Unlock()
+	for _, g := range gone {
+		m.sendGone(ctx, g.user, g.full)
+	}
 	for _, e := range all {
 		contacts := m.fromContacts(ctx, e.user)
 		for _, t := range e.tabs {
@@ -318,53 +411,47 @@ func (m *Manager) ResendAll(ctx context.Context) {
 	}
 }
 
-// forgetContacts drops the presence of every contact resource, telling the
-// tabs of the users who have the contact in their roster. It does not call
-// OnUnavailable: calls in progress are not ended by a link that comes back.
+// forgetContacts drops the presence of every contact resource, telling
+// each web user who had heard of it. It does not call OnUnavailable: calls
+// in progress are not ended by a link that comes back.
 func (m *Manager) forgetContacts(ctx context.Context) {
 	m.mu.Lock()
 	gone := m.contacts
-	m.contacts = map[string]map[string]*resource{}
-	for _, rs := range gone {
-		for _, r := range rs {
-			delete(m.jidCaps, r.full.String())
-		}
-	}
-	var users []string
-	for u, ts := range m.tabs {
-		if len(ts) > 0 {
-			users = append(users, u)
+	m.contacts = map[string]map[string]map[string]*resource{}
+	for _, users := range gone {
+		for _, rs := range users {
+			for _, r := range rs {
+				delete(m.jidCaps, r.full.String())
+			}
 		}
 	}
 	m.mu.Unlock()
-	if len(gone) == 0 {
-		return
-	}
-	for _, u := range users {
-		items, err := m.cfg.Store.List(ctx, u)
-		if err != nil {
-			m.log.Error("reading roster", "user", u, "err", err)
-			continue
-		}
-		for _, it := range items {
-			for _, r := range gone[it.JID] {
+	for _, users := range gone {
+		for u, rs := range users {
+			for _, r := range rs {
 				m.notify(u, PresenceEvent{Type: "presence", JID: r.full.String(), Available: false})
 			}
 		}
 	}
 }
 
-// UnavailableAll sends unavailable from every tab: for graceful shutdown.
+// UnavailableAll sends unavailable from every tab the contacts may know
+// (open ones, and closed ones whose unavailable has not gone out): for
+// graceful shutdown.
 func (m *Manager) UnavailableAll(ctx context.Context) {
 	m.mu.Lock()
-	users := make([]string, 0, len(m.tabs))
-	for u := range m.tabs {
-		users = append(users, u)
+	all := map[string][]jid.JID{}
+	for u, rs := range m.announced {
+		for _, full := range rs {
+			all[u] = append(all[u], full)
+		}
 	}
 	m.mu.Unlock()
-	for _, u := range users {
+	for u, fulls := range all {
 		for _, c := range m.fromContacts(ctx, u) {
-			m.sendUnavailable(ctx, u, c)
+			for _, full := range fulls {
+				m.send(ctx, outPresence{From: full, To: c, Type: stanza.UnavailablePresence})
+			}
 		}
 	}
 }
@@ -475,24 +562,21 @@ func (m *Manager) contactPresence(ctx context.Context, user string, from jid.JID
 	res := from.Resourcepart()
 	m.mu.Lock()
 	if p.Type == "unavailable" || p.Type == "error" {
-		if res == "" {
-			delete(m.contacts, bare)
-		} else {
-			delete(m.contacts[bare], res)
-			if len(m.contacts[bare]) == 0 {
-				delete(m.contacts, bare)
-			}
-		}
-		delete(m.jidCaps, from.String())
+		// Gone for this user only: other users hear it in their own
+		// stanza, or (directed presence) not at all.
+		m.dropLocked(user, bare, res)
 		m.mu.Unlock()
 		m.notify(user, PresenceEvent{Type: "presence", JID: from.String(), Available: false})
 		if m.cfg.OnUnavailable != nil {
-			m.cfg.OnUnavailable(from)
+			m.cfg.OnUnavailable(user, from)
 		}
 		return
 	}
 	if m.contacts[bare] == nil {
-		m.contacts[bare] = map[string]*resource{}
+		m.contacts[bare] = map[string]map[string]*resource{}
+	}
+	if m.contacts[bare][user] == nil {
+		m.contacts[bare][user] = map[string]*resource{}
 	}
 	r := &resource{full: from, show: p.Show, status: p.Status, priority: p.priority()}
 	if !validShow(r.show) {
@@ -513,7 +597,7 @@ func (m *Manager) contactPresence(ctx context.Context, user string, from jid.JID
 	} else if !haveKnown {
 		needCaps = true
 	}
-	m.contacts[bare][res] = r
+	m.contacts[bare][user][res] = r
 	ev := m.eventLocked(r)
 	m.mu.Unlock()
 	m.notify(user, ev)
@@ -526,6 +610,59 @@ func (m *Manager) contactPresence(ctx context.Context, user string, from jid.JID
 			m.learnCaps(ctx, user, from, p)
 		}()
 	}
+}
+
+// dropLocked forgets the presence of a contact's resource (res empty: every
+// resource) as user heard it, and returns what it dropped. Caps learnt for
+// a resource nobody sees any more go too.
+func (m *Manager) dropLocked(user, contact, res string) []*resource {
+	users := m.contacts[contact]
+	rs := users[user]
+	var gone []*resource
+	for r, v := range rs {
+		if res == "" || r == res {
+			gone = append(gone, v)
+			delete(rs, r)
+		}
+	}
+	if len(rs) == 0 {
+		delete(users, user)
+	}
+	if len(users) == 0 {
+		delete(m.contacts, contact)
+	}
+	fulls := make([]string, 0, len(gone)+1)
+	for _, r := range gone {
+		fulls = append(fulls, r.full.String())
+	}
+	if res != "" {
+		if j, err := jid.Parse(contact); err == nil {
+			if full, err := j.WithResource(res); err == nil {
+				fulls = append(fulls, full.String())
+			}
+		}
+	}
+	for _, f := range fulls {
+		if !m.seenLocked(f) {
+			delete(m.jidCaps, f)
+		}
+	}
+	return gone
+}
+
+// seenLocked reports whether some web user has a presence of this full
+// JID.
+func (m *Manager) seenLocked(full string) bool {
+	j, err := jid.Parse(full)
+	if err != nil {
+		return false
+	}
+	for _, rs := range m.contacts[j.Bare().String()] {
+		if rs[j.Resourcepart()] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // eventLocked builds the presence event of a contact resource.
@@ -555,7 +692,9 @@ func (m *Manager) capsForLocked(r *resource) (Capabilities, bool) {
 }
 
 // learnCaps queries disco#info of a contact's resource (node#ver when it
-// sent caps), verifies the hash, caches the result, and tells the user.
+// sent caps), verifies the hash, caches the result, and tells every online
+// web user who sees a resource it describes (that resource, or any with the
+// same verified ver).
 // It runs on its own goroutine: it waits for an IQ answer, which the
 // stream's Serve loop delivers.
 func (m *Manager) learnCaps(ctx context.Context, user string, from jid.JID, p inPresence) {
@@ -590,6 +729,28 @@ func (m *Manager) learnCaps(ctx context.Context, user string, from jid.JID, p in
 		m.log.Debug("disco#info of contact failed", "jid", from, "err", err)
 		return
 	}
+	// The resources this answer tells about, as each user sees them:
+	// this one, and (verified) every one with the ver whose caps were not
+	// known yet.
+	type seen struct {
+		user string
+		r    *resource
+	}
+	var told []seen
+	for _, users := range m.contacts {
+		for u, rs := range users {
+			if len(m.tabs[u]) == 0 {
+				continue
+			}
+			for _, r := range rs {
+				if r.full.Equal(from) {
+					told = append(told, seen{u, r})
+				} else if _, known := m.capsForLocked(r); verified && !known && r.capsVer == p.Caps.Ver {
+					told = append(told, seen{u, r})
+				}
+			}
+		}
+	}
 	if verified {
 		m.caps[p.Caps.Ver] = c
 	} else {
@@ -601,14 +762,13 @@ func (m *Manager) learnCaps(ctx context.Context, user string, from jid.JID, p in
 		}
 		m.jidCaps[from.String()] = e
 	}
-	var ev *PresenceEvent
-	if r := m.contacts[from.Bare().String()][from.Resourcepart()]; r != nil {
-		e := m.eventLocked(r)
-		ev = &e
+	evs := make([]PresenceEvent, len(told))
+	for i, s := range told {
+		evs[i] = m.eventLocked(s.r)
 	}
 	m.mu.Unlock()
-	if ev != nil {
-		m.notify(user, *ev)
+	for i, s := range told {
+		m.notify(s.user, evs[i])
 	}
 }
 
@@ -620,25 +780,36 @@ func queryStart(node string) xml.StartElement {
 	return s
 }
 
-// Caps returns what a contact's full JID can do, if known.
+// Caps returns what a full JID can do, if known, whichever web user's
+// contact it is: caps describe the resource, not who sees it.
 func (m *Manager) Caps(full jid.JID) (Capabilities, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r := m.contacts[full.Bare().String()][full.Resourcepart()]
-	if r == nil {
-		e, ok := m.jidCaps[full.String()]
-		return e.caps, ok
+	present := false
+	for _, rs := range m.contacts[full.Bare().String()] {
+		if r := rs[full.Resourcepart()]; r != nil {
+			present = true
+			if c, ok := m.capsForLocked(r); ok {
+				return c, true
+			}
+		}
 	}
-	return m.capsForLocked(r)
+	if present {
+		// Its current caps are not known (they changed since it was
+		// asked): what it answered before is stale.
+		return Capabilities{}, false
+	}
+	e, ok := m.jidCaps[full.String()]
+	return e.caps, ok
 }
 
-// Resources lists the available resources of a contact, highest priority
-// first.
-func (m *Manager) Resources(bare jid.JID) []jid.JID {
+// Resources lists the available resources of a contact as web user user
+// sees them, highest priority first.
+func (m *Manager) Resources(user string, bare jid.JID) []jid.JID {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var rs []*resource
-	for _, r := range m.contacts[bare.Bare().String()] {
+	for _, r := range m.contacts[bare.Bare().String()][user] {
 		rs = append(rs, r)
 	}
 	sort.Slice(rs, func(i, j int) bool { return rs[i].priority > rs[j].priority })

@@ -76,24 +76,41 @@ func withSeq(t *testing.T, msg any) []byte {
 	return b
 }
 
+// recNotifier records the messages to web users, and where each went
+// ("user alice" or "tab <resource>").
 type recNotifier struct {
 	mu   sync.Mutex
 	msgs []any
+	dest []string
 }
 
-func (n *recNotifier) SendToUser(_ string, msg any) (int, error) {
+func (n *recNotifier) SendToUser(user string, msg any) (int, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.msgs = append(n.msgs, msg)
+	n.dest = append(n.dest, "user "+user)
 	return 1, nil
 }
 
-func (n *recNotifier) take() []any {
+func (n *recNotifier) SendToTab(resource string, msg any) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	out := n.msgs
-	n.msgs = nil
+	n.msgs = append(n.msgs, msg)
+	n.dest = append(n.dest, "tab "+resource)
+	return nil
+}
+
+func (n *recNotifier) take() []any {
+	out, _ := n.takeWithDest()
 	return out
+}
+
+func (n *recNotifier) takeWithDest() ([]any, []string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out, dest := n.msgs, n.dest
+	n.msgs, n.dest = nil, nil
+	return out, dest
 }
 
 // webDisco is a disco#info answer listing the web users' features.
