@@ -10,7 +10,13 @@ export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 
 /** shot saves a screenshot of page as artifacts/screenshots/NAME.png (or under $ARTIFACTS_DIR). */
-export const shot = (page, name) => page.screenshot({ path: path.join(screenshotDir(), `${name}.png`) });
+export async function shot(page, name) {
+  await page.screenshot({ path: path.join(screenshotDir(), `${name}.png`) });
+  // Every state fits the viewport's width: nothing to scroll sideways,
+  // on a phone either.
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+  if (scrollWidth > innerWidth) throw new Error(`${name}: the page is ${scrollWidth} px wide in a ${innerWidth} px viewport (see ${name}.png)`);
+}
 
 /** signedIn waits until the page shows the app, connected; resolves with the user's full JID. */
 async function signedIn(page, timeout) {
