@@ -160,7 +160,11 @@ describe(`web user <-> echo peer (jinglegate echo) on ${echo.server}`, { skip },
             return c && (c.subscription === 'to' || c.subscription === 'both') && c.callable && c.resources.some((r) => r.capsKnown && r.jingle);
           }, 15000, `${jid} subscribed, online, with caps`),
         jid,
-      );
+      ).catch(async (e) => {
+        // Say what the contact looks like instead.
+        const c = await web.page.evaluate((jid) => window.t.client.contact(jid), jid);
+        throw new Error(`${e.message}; the contact is ${JSON.stringify(c)}`);
+      });
       const c = await web.page.evaluate((jid) => window.t.client.contact(jid), jid);
       assert.equal(c.available, true);
       assert.deepEqual(c.media, ['audio', 'video']);

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"mellium.im/xmpp/jid"
@@ -187,7 +188,25 @@ func (m *Manager) Roster(ctx context.Context, user string) ([]RosterItem, error)
 	return out, nil
 }
 
+// The item pushed is the store's latest, read while no other push is
+// made: a tab's request (add) and the contact's answer to it (subscribed)
+// are handled on different goroutines, and the tabs must end up with the
+// state the store ends up with, not with whichever push came last.
 func (m *Manager) push(user string, it roster.Item, removed bool) {
+	m.pushMu.Lock()
+	defer m.pushMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	cur, err := m.cfg.Store.Get(ctx, user, it.JID)
+	cancel()
+	switch {
+	case err == nil:
+		it = cur
+		if cur.InRoster {
+			removed = false
+		}
+	case errors.Is(err, roster.ErrNotFound):
+		removed = true
+	}
 	m.notify(user, RosterPush{Type: "roster-push", Item: m.rosterItem(user, it), Removed: removed})
 }
 

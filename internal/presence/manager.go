@@ -78,8 +78,10 @@ type Manager struct {
 	myVer string
 	work  chan func(context.Context)
 
-	mu   sync.Mutex
-	tabs map[string]map[string]*tabState // user -> resource -> state
+	mu sync.Mutex
+	// pushMu orders roster pushes (see push).
+	pushMu sync.Mutex
+	tabs   map[string]map[string]*tabState // user -> resource -> state
 	// announced: the tabs whose presence may have reached contacts and
 	// whose unavailable has not (user -> resource -> full JID). A tab that
 	// closes while the link is down stays here until ResendAll sends it.
@@ -499,6 +501,13 @@ func (m *Manager) handlePresence(ctx context.Context, p inPresence, from, to jid
 		return
 	}
 	contact := from.Bare()
+	if m.log.Enabled(ctx, slog.LevelDebug) {
+		ver := ""
+		if p.Caps != nil {
+			ver = p.Caps.Ver
+		}
+		m.log.Debug("presence received", "type", p.Type, "from", from, "to", to, "caps", ver)
+	}
 	switch p.Type {
 	case "", "unavailable", "error":
 		m.contactPresence(ctx, user, from, p)
@@ -720,6 +729,7 @@ func (m *Manager) learnCaps(ctx context.Context, user string, from jid.JID, p in
 		verified = p.Caps != nil && q.verify(p.Caps.Hash, p.Caps.Ver)
 	}
 
+	m.log.Debug("disco#info of a contact", "jid", from, "err", err, "verified", verified, "features", len(c.Features))
 	m.mu.Lock()
 	if p.Caps != nil {
 		delete(m.capsPending, p.Caps.Ver)

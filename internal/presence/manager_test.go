@@ -31,6 +31,10 @@ type linkSender struct {
 	mu   sync.Mutex
 	sent []string
 	iqs  int
+
+	// onSend, when set, is called with each stanza recorded (as in
+	// sent), on the sender's goroutine: the server's immediate answer.
+	onSend func(line string)
 }
 
 func (s *linkSender) Ready() bool { return !s.down.Load() }
@@ -51,9 +55,14 @@ func (s *linkSender) Send(_ context.Context, r xml.TokenReader) error {
 	if typ == "" {
 		typ = "available"
 	}
+	line := typ + " " + p.From + " " + p.To
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sent = append(s.sent, typ+" "+p.From+" "+p.To)
+	s.sent = append(s.sent, line)
+	hook := s.onSend
+	s.mu.Unlock()
+	if hook != nil {
+		hook(line)
+	}
 	return nil
 }
 
@@ -386,5 +395,36 @@ func TestLinkDown(t *testing.T) {
 	m.ResendAll(ctx)
 	if sent := s.take(); len(sent) != 0 {
 		t.Errorf("ResendAll with no tab sent %v", sent)
+	}
+}
+
+// TestRosterPushesFollowTheStore: the contact's server answers the user's
+// subscribe at once (ejabberd does, when the contact has already approved
+// the user): its subscribed is handled before the add request's own roster
+// push goes out. The tabs must end with the store's state (subscription
+// to), not with the stale push of the request (none, ask).
+func TestRosterPushesFollowTheStore(t *testing.T) {
+	m, s, n, _ := newTestManager(t, nil)
+	s.onSend = func(line string) {
+		if strings.HasPrefix(line, "subscribe alice@gw.example.org ") {
+			feed(t, m, "<presence xmlns='jabber:client' type='subscribed' from='bob@example.org' to='alice@gw.example.org'/>")
+		}
+	}
+	if err := m.Add(context.Background(), "alice", jid.MustParse("bob@example.org"), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	var last *RosterItem
+	for _, msg := range n.take() {
+		if p, ok := msg.(RosterPush); ok && p.Item.JID == "bob@example.org" {
+			it := p.Item
+			last = &it
+		}
+	}
+	if last == nil || last.Subscription != "to" || last.Ask {
+		t.Errorf("the last roster push for bob = %+v, want subscription to, no ask", last)
+	}
+	items, err := m.Roster(context.Background(), "alice")
+	if err != nil || len(items) != 1 || items[0].Subscription != "to" {
+		t.Errorf("roster = %+v (%v), want bob with subscription to", items, err)
 	}
 }
