@@ -19,8 +19,10 @@ export const repoRoot = path.resolve(here, '..', '..', '..');
 import { chromiumPath, chromiumArgs as baseArgs } from '../../lib/browser.js';
 
 export { chromiumPath };
-// --headless comes from launchPersistentContext({headless: true}).
-export const chromiumArgs = [...baseArgs, '--autoplay-policy=no-user-gesture-required'];
+// --headless comes from launchPersistentContext({headless: true}). No
+// autoplay override: the pages must play unmuted remote media as a real
+// browser lets them (a call starts with a click or an accepted dialog).
+export const chromiumArgs = [...baseArgs];
 
 /**
  * inRunSh: the tests run inside run.sh's namespace (it sets WEBCLIENT_NETNS=1),
