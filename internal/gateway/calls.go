@@ -338,9 +338,7 @@ func (b *bridge) end(ctx context.Context, k string, reason jingle.ReasonConditio
 	c.ended = true
 	delete(b.calls, k)
 	sid := c.sid
-	if c.timer != nil {
-		c.timer.Stop()
-	}
+	b.stopTimerLocked(c)
 	tabs := slices.Clone(c.ringing)
 	if c.tab != nil && !slices.Contains(tabs, c.tab) {
 		tabs = append(tabs, c.tab)
@@ -417,11 +415,36 @@ func (b *bridge) peerGone(user string, full jid.JID) {
 	}
 }
 
+// armRingTimer starts c's ring timer; b.mu is held.
 func (b *bridge) armRingTimer(c *call) {
-	sid := c.key()
-	c.timer = time.AfterFunc(b.ringTimeout, func() {
-		b.end(context.Background(), sid, jingle.ReasonTimeout, "no answer", false)
+	b.armTimerLocked(c, b.ringTimeout, jingle.ReasonTimeout, "no answer")
+}
+
+// armTimerLocked replaces c's timer with one that ends c after d, unless
+// it has been replaced or stopped by then (a timer that fired while the
+// call moved on must not end it). b.mu is held.
+func (b *bridge) armTimerLocked(c *call, d time.Duration, reason jingle.ReasonCondition, text string) {
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	var t *time.Timer
+	t = time.AfterFunc(d, func() {
+		b.mu.Lock()
+		live := c.timer == t && !c.ended
+		b.mu.Unlock()
+		if live {
+			b.end(context.Background(), c.key(), reason, text, false)
+		}
 	})
+	c.timer = t
+}
+
+// stopTimerLocked stops c's timer for good; b.mu is held.
+func (b *bridge) stopTimerLocked(c *call) {
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
 }
 
 func (b *bridge) get(user, sid string) *call {
@@ -530,6 +553,10 @@ func (b *bridge) startCall(ctx context.Context, t *wsapi.Tab, m *wsapi.Message) 
 
 func (b *bridge) accept(ctx context.Context, t *wsapi.Tab, c *call) error {
 	b.mu.Lock()
+	if c.ended {
+		b.mu.Unlock()
+		return wsErr(wsapi.CodeNotFound, c.sid, "accept: the call has ended")
+	}
 	if c.outgoing || c.tab != nil {
 		b.mu.Unlock()
 		return wsErr(wsapi.CodeConflict, c.sid, "accept: the call is already answered")
@@ -538,25 +565,20 @@ func (b *bridge) accept(ctx context.Context, t *wsapi.Tab, c *call) error {
 	c.local = t.JID()
 	others := slices.DeleteFunc(slices.Clone(c.ringing), func(x *wsapi.Tab) bool { return x == t })
 	c.ringing = nil
-	if c.timer != nil {
-		c.timer.Stop()
-	}
+	b.stopTimerLocked(c)
 	offer := c.offer
 	jmi := c.jmi
+	if jmi == jmiProposed {
+		c.jmi = jmiProceeded
+		// The caller's session-initiate must follow; a caller that
+		// vanishes without a word must not leave the call hanging.
+		b.armTimerLocked(c, b.ringTimeout, jingle.ReasonTimeout, "the caller did not start the session after proceed")
+	}
 	b.mu.Unlock()
 	for _, o := range others {
 		_ = o.Send(wsapi.Hangup{SID: c.sid, Reason: wsapi.ReasonAnsweredElsewhere})
 	}
 	if jmi == jmiProposed {
-		b.mu.Lock()
-		c.jmi = jmiProceeded
-		// The caller's session-initiate must follow; a caller that
-		// vanishes without a word must not leave the call hanging.
-		k := c.key()
-		c.timer = time.AfterFunc(b.ringTimeout, func() {
-			b.end(context.Background(), k, jingle.ReasonTimeout, "the caller did not start the session after proceed", false)
-		})
-		b.mu.Unlock()
 		b.sendJMI(ctx, c, c.peer, jingle.JMI{Kind: jingle.JMIProceed, ID: c.sid})
 		// The caller now sends session-initiate to this tab's JID.
 		return nil
@@ -627,8 +649,9 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 		return wsErr(wsapi.CodeConflict, c.sid, "offer: the previous renegotiation is not answered yet")
 	}
 	peerOffer := c.peerOffer
+	creators := c.creators()
 	b.mu.Unlock()
-	msgs, err := sdpxlate.Diff(old, m.Description, sdpxlate.ToJingleOptions{Role: c.role, SID: c.sid, Creators: c.creators()})
+	msgs, err := sdpxlate.Diff(old, m.Description, sdpxlate.ToJingleOptions{Role: c.role, SID: c.sid, Creators: creators})
 	if err != nil {
 		return wsErr(wsapi.CodeBadRequest, c.sid, "offer: %v", err)
 	}
@@ -716,15 +739,23 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 // the remote description as it was before that offer. The (impolite)
 // browser ignored the offer the peer's content-add became.
 func (b *bridge) rejectPeerOffer(ctx context.Context, c *call, j *jingle.Jingle) {
+	refusal := jingle.ActionContentReject
+	if j.Action == jingle.ActionTransportReplace {
+		refusal = jingle.ActionTransportReject
+	}
 	b.mu.Lock()
-	tr := jingle.Next(c.state, c.neg, c.role, jingle.ActionContentReject)
-	c.state, c.neg = tr.State, tr.Neg
+	tr := jingle.Next(c.state, c.neg, c.role, refusal)
+	if tr.Cond == jingle.CondUnknown {
+		c.state, c.neg = tr.State, tr.Neg
+	} else {
+		c.neg = jingle.Negotiation{}
+	}
 	if c.prevRemote != nil {
 		c.remoteSDP = c.prevRemote
 	}
 	c.peerOffer, c.prevRemote = nil, nil
 	b.mu.Unlock()
-	rej := &jingle.Jingle{Action: jingle.ActionContentReject, Reason: &jingle.Reason{Condition: jingle.ReasonDecline, Text: "glare: the initiator's offer wins"}}
+	rej := &jingle.Jingle{Action: refusal, Reason: &jingle.Reason{Condition: jingle.ReasonDecline, Text: "glare: the initiator's offer wins"}}
 	for _, ct := range j.Contents {
 		rej.Contents = append(rej.Contents, jingle.Content{Creator: ct.Creator, Name: ct.Name})
 	}
@@ -853,6 +884,7 @@ func (b *bridge) browserAnswer(ctx context.Context, t *wsapi.Tab, c *call, m *ws
 	b.mu.Lock()
 	state, offerSent := c.state, c.offerSent
 	old := c.localSDP
+	creators := c.creators()
 	b.mu.Unlock()
 	if !offerSent {
 		return wsErr(wsapi.CodeConflict, c.sid, "answer: there is no offer to answer")
@@ -861,7 +893,7 @@ func (b *bridge) browserAnswer(ctx context.Context, t *wsapi.Tab, c *call, m *ws
 		return b.startSession(ctx, c, m, jingle.ActionSessionAccept, jingle.RoleResponder)
 	}
 	// The answer to a renegotiation the peer started.
-	msgs, err := sdpxlate.Diff(old, m.Description, sdpxlate.ToJingleOptions{Role: c.role, SID: c.sid, Creators: c.creators()})
+	msgs, err := sdpxlate.Diff(old, m.Description, sdpxlate.ToJingleOptions{Role: c.role, SID: c.sid, Creators: creators})
 	if err != nil {
 		return wsErr(wsapi.CodeBadRequest, c.sid, "answer: %v", err)
 	}
@@ -920,11 +952,18 @@ func (b *bridge) browserAnswer(ctx context.Context, t *wsapi.Tab, c *call, m *ws
 			}
 		}
 		if len(rejected) > 0 {
-			if !answered {
+			// Nothing accepted: content-reject answers the content-add.
+			// Some accepted: the content-accept answered it, and the
+			// declined contents are removed (a content-reject after it
+			// would be out of order).
+			action := jingle.ActionContentReject
+			if answered {
+				action = jingle.ActionContentRemove
+			} else {
 				settle(jingle.ActionContentReject)
 			}
 			answered = true
-			b.sendJingle(ctx, c, &jingle.Jingle{Action: jingle.ActionContentReject, Contents: rejected,
+			b.sendJingle(ctx, c, &jingle.Jingle{Action: action, Contents: rejected,
 				Reason: &jingle.Reason{Condition: jingle.ReasonDecline, Text: "declined by the web user"}}, func(error) {})
 		}
 	}
@@ -934,7 +973,7 @@ func (b *bridge) browserAnswer(ctx context.Context, t *wsapi.Tab, c *call, m *ws
 		for _, ct := range peerOffer.Contents {
 			mids = append(mids, ct.Name)
 		}
-		ta, err := sdpxlate.SDPToTransportInfo(m.Description, mids, sdpxlate.TransportInfoOptions{SID: c.sid, Creators: c.creators()})
+		ta, err := sdpxlate.SDPToTransportInfo(m.Description, mids, sdpxlate.TransportInfoOptions{SID: c.sid, Creators: creators})
 		if err == nil {
 			ta.Action = jingle.ActionTransportAccept
 			settle(jingle.ActionTransportAccept)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pion/sdp/v3"
@@ -114,7 +115,14 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 	b.mu.Lock()
 	c := b.calls[callKey(user, j.SID)]
 	var replaced []*call // our session-initiates that lost a glare tie-break to this one
+	sameTab := false     // one of them is on the tab this one came to
 	if c != nil && !(c.peer.Equal(iq.From) || (c.peer.Resourcepart() == "" && c.peer.Equal(iq.From.Bare()))) {
+		if j.Action == jingle.ActionSessionInitiate {
+			// Someone else's session of the same name: it cannot
+			// replace the call the user has.
+			b.mu.Unlock()
+			return writeStanzaError(t, iq, stanza.Error{Type: stanza.Cancel, Condition: stanza.Conflict, Text: map[string]string{"": "a session with this sid exists"}})
+		}
 		c = nil // someone else's session of the same name
 	}
 	if c == nil {
@@ -130,8 +138,12 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 					b.mu.Unlock()
 					return copyOut(t, jingle.ErrorReply(iq, jingle.CondTieBreak))
 				}
-				// Theirs wins: ours ends, theirs replaces it on the same tab.
+				// Theirs wins: ours ends, and theirs replaces it when
+				// it came to the same tab (elsewhere it rings as usual).
 				replaced = append(replaced, other)
+				if other.tab == tab {
+					sameTab = true
+				}
 			}
 		}
 		c = &call{sid: j.SID, user: user, role: jingle.RoleResponder, local: iq.To, peer: iq.From, tab: tab}
@@ -189,7 +201,7 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 			for _, o := range replaced {
 				b.loseGlare(ctx, o, jj.SID)
 			}
-			b.incomingInitiate(ctx, c, &jj, true)
+			b.incomingInitiate(ctx, c, &jj, sameTab)
 		})
 		return nil
 	}
@@ -369,8 +381,8 @@ func (b *bridge) incomingInitiate(ctx context.Context, c *call, j *jingle.Jingle
 	c.offer = j
 	bound := c.tab != nil && (c.jmi == jmiProceeded || c.outgoing)
 	glareWinner := c.jmi == jmiNone && c.tab != nil && (replaces || b.hasOutgoingLocked(c))
-	if bound && c.timer != nil {
-		c.timer.Stop() // the wait for this session-initiate after proceed
+	if bound {
+		b.stopTimerLocked(c) // the wait for this session-initiate after proceed
 	}
 	b.mu.Unlock()
 	if bound || glareWinner {
@@ -448,9 +460,7 @@ func mediaOf(j *jingle.Jingle) []string {
 func (b *bridge) remoteAnswer(ctx context.Context, c *call, j *jingle.Jingle, a jingle.Action) {
 	b.mu.Lock()
 	local, remote := c.localSDP, c.remoteSDP
-	if c.timer != nil {
-		c.timer.Stop()
-	}
+	b.stopTimerLocked(c)
 	b.mu.Unlock()
 	var ans = remote
 	var err error
@@ -472,12 +482,17 @@ func (b *bridge) remoteTransportInfo(ctx context.Context, c *call, j *jingle.Jin
 	remote := c.remoteSDP
 	awaiting := c.awaitingAnswer && c.awaitingRestart
 	b.mu.Unlock()
-	if remote != nil && len(sdpxlate.ICERestarts(j, remote, nil)) > 0 {
+	if restarted := sdpxlate.ICERestarts(j, remote, nil); remote != nil && len(restarted) > 0 {
 		sd, err := sdpxlate.Apply(remote, j, sdpxlate.ToSDPOptions{Role: c.role.Other()})
 		if err != nil {
 			b.log.Info("ICE restart could not be applied", "sid", c.sid, "err", err)
 			return
 		}
+		// Bundled m-sections share one transport: its new credentials
+		// are theirs too, and the transport-infos a peer sends for the
+		// other contents of the bundle (one per content) are no new
+		// restart.
+		sd = shareBundleICE(sd, restarted)
 		if awaiting {
 			// The answer to the browser's own restart.
 			_ = b.sendAnswer(c, sd)
@@ -545,6 +560,82 @@ func (b *bridge) remoteSessionInfo(c *call, j *jingle.Jingle) {
 	for _, t := range tabs {
 		_ = t.Send(msg)
 	}
+}
+
+// shareBundleICE returns sd with the ICE credentials of the m-sections
+// mids copied to the other m-sections of their BUNDLE groups (cloned where
+// changed; sd's own m-sections are not modified).
+func shareBundleICE(sd *sdp.SessionDescription, mids []string) *sdp.SessionDescription {
+	if sd == nil || len(mids) == 0 {
+		return sd
+	}
+	byMid := map[string]int{}
+	for i, md := range sd.MediaDescriptions {
+		if mid, ok := md.Attribute("mid"); ok {
+			byMid[mid] = i
+		}
+	}
+	var out *sdp.SessionDescription
+	for _, a := range sd.Attributes {
+		if a.Key != "group" {
+			continue
+		}
+		f := strings.Fields(a.Value)
+		if len(f) < 2 || f[0] != "BUNDLE" {
+			continue
+		}
+		group := f[1:]
+		src := -1
+		for _, m := range mids {
+			if slices.Contains(group, m) {
+				if i, ok := byMid[m]; ok {
+					src = i
+					break
+				}
+			}
+		}
+		if src < 0 {
+			continue
+		}
+		ufrag, _ := sd.MediaDescriptions[src].Attribute("ice-ufrag")
+		pwd, _ := sd.MediaDescriptions[src].Attribute("ice-pwd")
+		if ufrag == "" || pwd == "" {
+			continue
+		}
+		for _, m := range group {
+			i, ok := byMid[m]
+			if !ok || i == src {
+				continue
+			}
+			md := sd.MediaDescriptions[i]
+			if u, _ := md.Attribute("ice-ufrag"); u == ufrag {
+				continue
+			}
+			if out == nil {
+				cp := *sd
+				cp.MediaDescriptions = slices.Clone(sd.MediaDescriptions)
+				out = &cp
+			}
+			nm := *md
+			nm.Attributes = nil
+			for _, at := range md.Attributes {
+				switch at.Key {
+				case "ice-ufrag":
+					at.Value = ufrag
+				case "ice-pwd":
+					at.Value = pwd
+				case "candidate", "end-of-candidates":
+					continue // of the old credentials
+				}
+				nm.Attributes = append(nm.Attributes, at)
+			}
+			out.MediaDescriptions[i] = &nm
+		}
+		if out != nil {
+			sd = out
+		}
+	}
+	return sd
 }
 
 // mediaOfContent returns the medium of content name ("audio" or "video")

@@ -488,3 +488,74 @@ func TestCallRefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestBundledRestartAnsweredPerContent: a bundled audio, video and data
+// call; each side restarts ICE in turn, and the other answers (or
+// announces) the new credentials with one transport-info per content, as
+// Dino and the gateway itself do. The tab gets one answer, and one offer,
+// never a new offer for each content.
+func TestBundledRestartAnsweredPerContent(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		const av = "aiortc-safari-av-datachannel-offer.sdp"
+		alice, bob := aliceAndScriptedBob(t, srv)
+		alice.mustAck(map[string]any{"type": "call", "sid": "bu", "to": bob.jid.String(), "media": []string{"audio", "video"}})
+		alice.expect("proceeding", func(m map[string]any) bool { return m["sid"] == "bu" })
+		offer := readSDP(t, av)
+		alice.mustAck(map[string]any{"type": "offer", "sid": "bu", "sdp": offer})
+		bob.expect("session-initiate", jingleOf(jingle.ActionSessionInitiate, "bu"))
+		if r := bob.iq(alice.JID().String(), answerJingle(t, offer, "bu", alice.JID().String(), bob.jid.String())); !strings.Contains(r, "result") {
+			t.Fatalf("session-accept answered %s", r)
+		}
+		alice.expect("answer", func(m map[string]any) bool { return m["sid"] == "bu" })
+		perContent := func(ufrag, pwd string) {
+			t.Helper()
+			for _, name := range []string{"audio", "video", "data"} {
+				x := fmt.Sprintf(`<jingle xmlns='urn:xmpp:jingle:1' action='transport-info' sid='bu' initiator='%s'><content creator='initiator' name='%s'><transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='%s' pwd='%s'/></content></jingle>`, alice.JID(), name, ufrag, pwd)
+				if r := bob.iq(alice.JID().String(), x); !strings.Contains(r, "result") {
+					t.Fatalf("transport-info for %s answered %s", name, r)
+				}
+			}
+		}
+
+		// The tab restarts; bob answers per content.
+		restart := strings.ReplaceAll(strings.ReplaceAll(offer, "a=ice-ufrag:XSmV", "a=ice-ufrag:AlR1"), "a=ice-pwd:Ss5xY4RMFEJASRvK5TIPgLN9", "a=ice-pwd:alicealicealicealice0007")
+		alice.mustAck(map[string]any{"type": "offer", "sid": "bu", "sdp": restart})
+		for range 3 {
+			bob.expect("restart transport-info", jingleOf(jingle.ActionTransportInfo, "bu"))
+		}
+		perContent("BoR1", "bobbobbobbobbobbobbob007")
+		a := alice.expect("answer", func(m map[string]any) bool { return m["sid"] == "bu" })
+		if n := strings.Count(a["sdp"].(string), "a=ice-ufrag:BoR1"); n != 3 {
+			t.Errorf("the answer has the new ufrag in %d m-sections, want 3:\n%s", n, a["sdp"])
+		}
+
+		// bob restarts, per content: one offer.
+		perContent("BoR2", "bobbobbobbobbobbobbob008")
+		o := alice.expect("offer", func(m map[string]any) bool { return m["sid"] == "bu" })
+		if n := strings.Count(o["sdp"].(string), "a=ice-ufrag:BoR2"); n != 3 {
+			t.Errorf("the offer has the new ufrag in %d m-sections, want 3:\n%s", n, o["sdp"])
+		}
+		time.Sleep(300 * time.Millisecond)
+		for _, m := range append(alice.backlog, drainBrowser(alice)...) {
+			if m["type"] == "offer" || m["type"] == "answer" {
+				t.Errorf("the tab got another %s: %v", m["type"], m["sdp"])
+			}
+		}
+	})
+}
+
+// drainBrowser returns what b received and nobody expected yet.
+func drainBrowser(b *browser) []map[string]any {
+	var out []map[string]any
+	for {
+		select {
+		case m, ok := <-b.msgs:
+			if !ok {
+				return out
+			}
+			out = append(out, m)
+		default:
+			return out
+		}
+	}
+}
