@@ -103,9 +103,12 @@ func TestPeerContentAddDeclined(t *testing.T) {
 			t.Errorf("mute of content audio reached the tab as %v, want info mute, media [audio]", mute)
 		}
 
-		videoAdd := func(name string) string {
-			return fmt.Sprintf(`<jingle xmlns='urn:xmpp:jingle:1' action='content-add' sid='cd' initiator='%s'><content creator='initiator' name='%s' senders='both'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='video'><payload-type id='96' name='VP8' clockrate='90000'/><rtcp-mux/></description><transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='5+Ix' pwd='uK8IlylxzDMUhrkVzdmj0M+v'><fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0' hash='sha-256' setup='actpass'>%s</fingerprint></transport></content></jingle>`,
-				bob.jid, name, chromeFP)
+		videoAdd := func(names ...string) string {
+			var contents strings.Builder
+			for _, name := range names {
+				fmt.Fprintf(&contents, `<content creator='initiator' name='%s' senders='both'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='video'><payload-type id='96' name='VP8' clockrate='90000'/><rtcp-mux/></description><transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='5+Ix' pwd='uK8IlylxzDMUhrkVzdmj0M+v'><fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0' hash='sha-256' setup='actpass'>%s</fingerprint></transport></content>`, name, chromeFP)
+			}
+			return fmt.Sprintf(`<jingle xmlns='urn:xmpp:jingle:1' action='content-add' sid='cd' initiator='%s'>%s</jingle>`, bob.jid, contents.String())
 		}
 		if r := bob.iq(alice.JID().String(), videoAdd("video")); !strings.Contains(r, "result") {
 			t.Fatalf("content-add answered %s", r)
@@ -126,10 +129,56 @@ func TestPeerContentAddDeclined(t *testing.T) {
 		if r := bob.iq(alice.JID().String(), videoAdd("video2")); !strings.Contains(r, "result") {
 			t.Errorf("a content-add after the declined one answered %s, want result", r)
 		}
-		alice.expect("offer", func(m map[string]any) bool {
+		off = alice.expect("offer", func(m map[string]any) bool {
 			return m["sid"] == "cd" && strings.Contains(m["sdp"].(string), "a=mid:video2")
 		})
+		// The tab accepts it: content-accept.
+		accepted := declined + strings.ReplaceAll(mSection(t, off["sdp"].(string), "video2"), "a=setup:actpass", "a=setup:active")
+		alice.mustAck(map[string]any{"type": "answer", "sid": "cd", "sdp": accepted})
+		acc := bob.expect("content-accept", jingleOf(jingle.ActionContentAccept, "cd"))
+		if len(acc.Jingle.Contents) != 1 || acc.Jingle.Contents[0].Name != "video2" {
+			t.Errorf("content-accept = %s", acc.Raw)
+		}
+
+		// Two contents in one content-add, the tab keeps one: the other is
+		// removed after the content-accept (a content-reject would be out
+		// of order once the content-add is answered).
+		if r := bob.iq(alice.JID().String(), videoAdd("v3", "v4")); !strings.Contains(r, "result") {
+			t.Fatalf("content-add of v3 and v4 answered %s", r)
+		}
+		off = alice.expect("offer", func(m map[string]any) bool {
+			return m["sid"] == "cd" && strings.Contains(m["sdp"].(string), "a=mid:v3") && strings.Contains(m["sdp"].(string), "a=mid:v4")
+		})
+		partial := accepted + strings.ReplaceAll(mSection(t, off["sdp"].(string), "v3"), "a=setup:actpass", "a=setup:active") +
+			"m=video 0 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:v4\r\na=inactive\r\na=rtpmap:96 VP8/90000\r\n"
+		alice.mustAck(map[string]any{"type": "answer", "sid": "cd", "sdp": partial})
+		acc = bob.expect("content-accept v3", jingleOf(jingle.ActionContentAccept, "cd"))
+		if len(acc.Jingle.Contents) != 1 || acc.Jingle.Contents[0].Name != "v3" {
+			t.Errorf("content-accept = %s, want v3 only", acc.Raw)
+		}
+		rm := bob.expect("content-remove v4", jingleOf(jingle.ActionContentRemove, "cd"))
+		if len(rm.Jingle.Contents) != 1 || rm.Jingle.Contents[0].Name != "v4" {
+			t.Errorf("content-remove = %s, want v4", rm.Raw)
+		}
+		for _, r := range append(bob.back, drainScripted(bob)...) {
+			if r.Jingle != nil && r.Jingle.Action == jingle.ActionContentReject {
+				t.Errorf("content-reject after content-accept: %s", r.Raw)
+			}
+		}
 	})
+}
+
+// mSection returns the m-section of sdpText whose a=mid is mid, as text
+// ending with CRLF.
+func mSection(t *testing.T, sdpText, mid string) string {
+	t.Helper()
+	for _, p := range strings.Split(sdpText, "\r\nm=")[1:] {
+		if strings.Contains(p, "\r\na=mid:"+mid+"\r\n") {
+			return "m=" + strings.TrimRight(p, "\r\n") + "\r\n"
+		}
+	}
+	t.Fatalf("no m-section %s in\n%s", mid, sdpText)
+	return ""
 }
 
 // TestPeerTransportReplace: a transport-replace to a transport browsers
