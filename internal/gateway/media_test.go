@@ -139,7 +139,9 @@ func TestMediaBrowserCallsPeer(t *testing.T) {
 // TestMediaPeerCallsBrowser: the pion peer calls the web user, with JMI
 // (to the bare JID: every tab rings) and without (session-initiate to the
 // tab's full JID); ICE and DTLS connect and RTP flows both ways; the peer
-// hangs up the first call, the browser the second.
+// hangs up the first call, the browser the second. The web user has a
+// second tab: the proposal rings it too, and it hears answered-elsewhere
+// when the first tab takes the call; a direct call never reaches it.
 func TestMediaPeerCallsBrowser(t *testing.T) {
 	for _, jmi := range []bool{true, false} {
 		name := "jmi"
@@ -148,8 +150,9 @@ func TestMediaPeerCallsBrowser(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
-				_, a, bob := setupPair(t, srv, jinglepeer.Config{})
+				gw, a, bob := setupPair(t, srv, jinglepeer.Config{})
 				alice := newPionBrowser(t, a)
+				tab2 := connectBrowser(t, gw.Addr, "alice")
 				to := jid.MustParse("alice@" + srv.ComponentDomain)
 				if !jmi {
 					to = a.JID()
@@ -165,12 +168,28 @@ func TestMediaPeerCallsBrowser(t *testing.T) {
 				if _, err := call.Wait(waitCtx(t), jinglepeer.EventRinging); err != nil {
 					t.Fatalf("the caller heard no ringing: %v", err)
 				}
+				if jmi {
+					tab2.expect("incoming", func(m map[string]any) bool { return m["sid"] == call.SID() })
+				}
 				alice.mustAck(map[string]any{"type": "accept", "sid": call.SID()})
+				if jmi {
+					h := tab2.expect("hangup", func(m map[string]any) bool { return m["sid"] == call.SID() })
+					if h["reason"] != "answered-elsewhere" {
+						t.Errorf("the other tab: %v, want hangup answered-elsewhere", h)
+					}
+				}
 				alice.start(call.SID(), nil, false)
 				alice.takeOffer()
 				alice.waitConnected(20 * time.Second)
 				if err := call.WaitConnected(waitCtx(t)); err != nil {
 					t.Fatalf("pion peer: %v", err)
+				}
+				if !jmi {
+					for _, m := range append(tab2.backlog, drainBrowser(tab2)...) {
+						if m["sid"] == call.SID() {
+							t.Errorf("a direct call to the first tab reached the second: %v", m)
+						}
+					}
 				}
 				if call.JMI() != jmi {
 					t.Errorf("JMI = %v, want %v", call.JMI(), jmi)
