@@ -608,3 +608,40 @@ func drainBrowser(b *browser) []map[string]any {
 		}
 	}
 }
+
+// TestCallerOfferRightAfterPeerContentAdd: the caller's tab offers (an ICE
+// restart) right after the callee's content-add was acknowledged, before
+// the gateway has passed that content-add to the tab. The caller's offer
+// wins the glare all the same: the callee's content-add is rejected, and
+// the negotiation goes on (the restart is answered, without the rejected
+// content). Whether the gateway had passed the content-add on yet depends
+// on timing; the outcome must not.
+func TestCallerOfferRightAfterPeerContentAdd(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		alice, bob := aliceAndScriptedBob(t, srv)
+		aliceCallsBob(t, alice, bob, "ga")
+		if r := bob.iq(alice.JID().String(), answerJingle(t, readSDP(t, chromeAudio), "ga", alice.JID().String(), bob.jid.String())); !strings.Contains(r, "result") {
+			t.Fatalf("session-accept answered %s", r)
+		}
+		alice.expect("answer", func(m map[string]any) bool { return m["sid"] == "ga" })
+
+		add := fmt.Sprintf(`<jingle xmlns='urn:xmpp:jingle:1' action='content-add' sid='ga' initiator='%s'><content creator='responder' name='bobvideo' senders='both'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='video'><payload-type id='96' name='VP8' clockrate='90000'/><rtcp-mux/></description><transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='5+Ix' pwd='uK8IlylxzDMUhrkVzdmj0M+v'><fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0' hash='sha-256' setup='active'>%s</fingerprint></transport></content></jingle>`, alice.JID(), chromeFP)
+		if r := bob.iq(alice.JID().String(), add); !strings.Contains(r, "result") {
+			t.Fatalf("content-add answered %s", r)
+		}
+		// At once, without waiting for the offer it becomes.
+		alice.mustAck(map[string]any{"type": "offer", "sid": "ga", "sdp": withICE(readSDP(t, chromeAudio), "AlR9", "alicealicealicealice0009")})
+		rej := bob.expect("content-reject", jingleOf(jingle.ActionContentReject, "ga"))
+		if len(rej.Jingle.Contents) != 1 || rej.Jingle.Contents[0].Name != "bobvideo" {
+			t.Errorf("content-reject = %s", rej.Raw)
+		}
+		bob.expect("the restart", jingleOf(jingle.ActionTransportInfo, "ga"))
+		if r := bob.iq(alice.JID().String(), restartInfo("ga", alice.JID().String(), "initiator", "BoR9", "bobbobbobbobbobbobbob009")); !strings.Contains(r, "result") {
+			t.Fatalf("the restart's answer answered %s", r)
+		}
+		a := alice.expect("answer", func(m map[string]any) bool { return m["sid"] == "ga" })
+		if strings.Contains(a["sdp"].(string), "bobvideo") {
+			t.Errorf("the answer to the restart has the rejected video:\n%s", a["sdp"])
+		}
+	})
+}
