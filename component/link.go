@@ -209,7 +209,7 @@ func (l *Link) Send(ctx context.Context, r xml.TokenReader) error {
 	if s == nil {
 		return ErrNotConnected
 	}
-	return s.Send(ctx, r)
+	return s.Send(Detach(ctx, maxWrite), r)
 }
 
 // SendIQ sends a get or set IQ and returns the response (which the caller
@@ -220,7 +220,7 @@ func (l *Link) SendIQ(ctx context.Context, iq stanza.IQ, payload xml.TokenReader
 	if s == nil {
 		return nil, ErrNotConnected
 	}
-	return s.SendIQElement(ctx, payload, iq)
+	return s.SendIQElement(Detach(ctx, maxWrite), payload, iq)
 }
 
 // UnmarshalIQ sends a get or set IQ and decodes the response payload into v
@@ -230,7 +230,7 @@ func (l *Link) UnmarshalIQ(ctx context.Context, iq stanza.IQ, payload xml.TokenR
 	if s == nil {
 		return ErrNotConnected
 	}
-	return s.UnmarshalIQElement(ctx, payload, iq, v)
+	return s.UnmarshalIQElement(Detach(ctx, maxWrite), payload, iq, v)
 }
 
 // ParentDomain returns d without its first label (example.org for
@@ -324,7 +324,10 @@ func (l *Link) runOnce(ctx context.Context) (time.Duration, error) {
 	if err != nil {
 		return 0, fmt.Errorf("dial %s: %w", l.cfg.Server, err)
 	}
-	sess, err := xcomponent.NewSession(dctx, l.cfg.Domain, []byte(l.cfg.Secret), conn)
+	// The handshake's context must not be cancelled under mellium (see
+	// Detach): cancel() below would otherwise be able to interrupt the
+	// link's first reads.
+	sess, err := xcomponent.NewSession(Detach(dctx, l.cfg.DialTimeout), l.cfg.Domain, []byte(l.cfg.Secret), conn)
 	if err != nil {
 		conn.Close()
 		if dctx.Err() != nil && ctx.Err() == nil {

@@ -17,6 +17,7 @@ import (
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
 
+	"github.com/jinglegate/jinglegate/component"
 	"github.com/jinglegate/jinglegate/internal/jinglepeer"
 	"github.com/jinglegate/jinglegate/jingle"
 )
@@ -132,7 +133,8 @@ func echoOnce(ctx context.Context, user jid.JID, pw, server string, opts echoOpt
 	} else {
 		features = append([]xmpp.StreamFeature{xmpp.StartTLS(&tls.Config{ServerName: user.Domainpart(), MinVersion: tls.VersionTLS12})}, features...)
 	}
-	sess, err := xmpp.NewSession(dctx, user.Domain(), user, conn, state, xmpp.NewNegotiator(func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
+	// Not cancelled under mellium when dctx is (component.Detach).
+	sess, err := xmpp.NewSession(component.Detach(dctx, 15*time.Second), user.Domain(), user, conn, state, xmpp.NewNegotiator(func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
 		return xmpp.StreamConfig{Features: features}
 	}))
 	if err != nil {

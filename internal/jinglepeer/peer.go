@@ -23,6 +23,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
+	"github.com/jinglegate/jinglegate/component"
 	"github.com/jinglegate/jinglegate/jingle"
 )
 
@@ -419,9 +420,8 @@ func (p *Peer) Call(ctx context.Context, to jid.JID, media []string) (*Call, err
 
 // sendCtx writes a stanza.
 func (p *Peer) sendCtx(ctx context.Context, r xml.TokenReader) error {
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.SendTimeout)
-	defer cancel()
-	return p.session.Send(ctx, r)
+	// Not cancelled under mellium: see component.Detach.
+	return p.session.Send(component.Detach(ctx, p.cfg.SendTimeout), r)
 }
 
 // send writes a stanza with the send timeout.

@@ -10,6 +10,8 @@ import (
 	"mellium.im/sasl"
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
+
+	"github.com/jinglegate/jinglegate/component"
 )
 
 // closeTimeout bounds how long closing a client session may block.
@@ -48,7 +50,9 @@ func (s *Server) Connect(ctx context.Context, user, password string) (*xmpp.Sess
 	}
 	// The connection is already "secure" (loopback): starting in state 0
 	// fails with the misleading "features advertised out of order".
-	session, err := xmpp.NewSession(ctx, location, origin, conn, xmpp.Secure,
+	// The caller cancels ctx when we return: mellium must not see that
+	// (component.Detach explains why).
+	session, err := xmpp.NewSession(component.Detach(ctx, time.Minute), location, origin, conn, xmpp.Secure,
 		xmpp.NewNegotiator(func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
 			return xmpp.StreamConfig{
 				Features: []xmpp.StreamFeature{
