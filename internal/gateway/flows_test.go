@@ -325,7 +325,7 @@ func TestProceedWithoutSessionInitiate(t *testing.T) {
 		alice := connectBrowser(t, gw.Addr, "alice")
 		befriend(t, alice, srv, "bob")
 		bob := dialScripted(t, srv, "bob")
-		bob.sendRaw("<presence/>")
+		goOnline(t, alice, bob)
 
 		bob.sendRaw("<message to='alice@%s' id='jm-propose-pt' type='chat'><propose xmlns='urn:xmpp:jingle-message:0' id='pt'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'/></propose><request xmlns='urn:xmpp:receipts'/><store xmlns='urn:xmpp:hints'/></message>", srv.ComponentDomain)
 		alice.expect("incoming", func(m map[string]any) bool { return m["sid"] == "pt" })
@@ -444,7 +444,7 @@ func TestCallTimeouts(t *testing.T) {
 		alice := connectBrowser(t, gw.Addr, "alice")
 		befriend(t, alice, srv, "bob")
 		bob := dialScripted(t, srv, "bob")
-		bob.sendRaw("<presence/>")
+		goOnline(t, alice, bob)
 		hangup := func(sid string) map[string]any {
 			t.Helper()
 			h := alice.expect("hangup", func(m map[string]any) bool { return m["sid"] == sid })

@@ -77,7 +77,7 @@ func aliceAndScriptedBob(t *testing.T, srv *xmpptest.Server) (*browser, *scripte
 	a := connectBrowser(t, gw.Addr, "alice")
 	befriend(t, a, srv, "bob")
 	bob := dialScripted(t, srv, "bob")
-	bob.sendRaw("<presence/>")
+	goOnline(t, a, bob)
 	return a, bob
 }
 

@@ -133,6 +133,15 @@ func (p *scripted) ackHeld(errXML string) {
 	}
 }
 
+// goOnline sends p's available presence and waits until web user b sees
+// it: the server has then made p available, so that a message to p's bare
+// JID reaches it (sent a moment earlier, ejabberd may keep it offline).
+func goOnline(t *testing.T, b *browser, p *scripted) {
+	t.Helper()
+	p.sendRaw("<presence/>")
+	b.expect("presence", func(m map[string]any) bool { return m["jid"] == p.jid.String() && m["available"] == true })
+}
+
 func (p *scripted) sendRaw(format string, args ...any) {
 	p.t.Helper()
 	s := fmt.Sprintf(format, args...)
@@ -263,7 +272,7 @@ func TestCallBrowserToXMPPWithJMI(t *testing.T) {
 		alice := connectBrowser(t, gw.Addr, "alice")
 		befriend(t, alice, srv, "bob")
 		bob := dialScripted(t, srv, "bob")
-		bob.sendRaw("<presence/>")
+		goOnline(t, alice, bob)
 
 		alice.mustAck(map[string]any{"type": "call", "sid": "call1", "to": "bob@localhost", "media": []string{"audio", "video"}})
 		prop := bob.expect("propose", jmiOf(jingle.JMIPropose, "call1"))
@@ -335,7 +344,7 @@ func TestCallXMPPToBrowserWithJMI(t *testing.T) {
 		befriend(t, alice, srv, "bob")
 		tab2 := connectBrowser(t, gw.Addr, "alice")
 		bob := dialScripted(t, srv, "bob")
-		bob.sendRaw("<presence/>")
+		goOnline(t, alice, bob)
 		aliceBare := "alice@" + srv.ComponentDomain
 
 		bob.sendRaw("<message to='%s' id='jm-propose-in1' type='chat'><propose xmlns='urn:xmpp:jingle-message:0' id='in1'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'/></propose><request xmlns='urn:xmpp:receipts'/><store xmlns='urn:xmpp:hints'/></message>", aliceBare)
@@ -392,7 +401,7 @@ func TestCallEndings(t *testing.T) {
 		alice := connectBrowser(t, gw.Addr, "alice")
 		befriend(t, alice, srv, "bob")
 		bob := dialScripted(t, srv, "bob")
-		bob.sendRaw("<presence/>")
+		goOnline(t, alice, bob)
 		aliceBare := "alice@" + srv.ComponentDomain
 
 		// alice rejects bob's call.
@@ -466,7 +475,7 @@ func TestJingleErrors(t *testing.T) {
 		alice := connectBrowser(t, gw.Addr, "alice")
 		befriend(t, alice, srv, "bob")
 		bob := dialScripted(t, srv, "bob")
-		bob.sendRaw("<presence/>")
+		goOnline(t, alice, bob)
 		to := alice.JID().String()
 
 		for _, tc := range []struct {
