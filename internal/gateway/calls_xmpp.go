@@ -188,17 +188,12 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 		return copyOut(t, jingle.ErrorReply(iq, jingle.CondUnsupportedInfo))
 	}
 	c.state, c.neg = tr.State, tr.Neg
-	jj := j
-	if (j.Action == jingle.ActionContentAdd || j.Action == jingle.ActionTransportReplace) && tr.Neg.Pending == j.Action && tr.Neg.By == remoteRole {
-		// The peer's offer is pending from now on, before its work job
-		// runs: an offer the browser makes meanwhile must see it (glare).
-		c.peerOffer, c.prevRemote = &jj, c.remoteSDP
-	}
 	b.mu.Unlock()
 
 	if _, err := xmlstream.Copy(t, iq.Result(nil)); err != nil {
 		return err
 	}
+	jj := j
 	if len(replaced) > 0 {
 		// One job, in this order: the browser hears its call end before
 		// the offer that replaces it arrives.
@@ -666,17 +661,10 @@ func (b *bridge) mediaOfContent(c *call, name string) []string {
 
 // remoteRenegotiation: the peer adds, changes or removes contents.
 func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jingle) {
-	offer := j.Action == jingle.ActionContentAdd || j.Action == jingle.ActionTransportReplace
 	b.mu.Lock()
 	remote := c.remoteSDP
 	tab := c.tab
-	declined := offer && c.peerOffer != j
 	b.mu.Unlock()
-	if declined {
-		// The browser's own offer won the glare before this job ran:
-		// the peer got its refusal (rejectPeerOffer), the tab nothing.
-		return
-	}
 	if remote == nil || tab == nil {
 		return
 	}
@@ -709,9 +697,6 @@ func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jin
 			if tr.Cond == jingle.CondUnknown {
 				c.state, c.neg = tr.State, tr.Neg
 			}
-			if c.peerOffer == j {
-				c.peerOffer, c.prevRemote = nil, nil
-			}
 			b.mu.Unlock()
 			b.sendJingle(ctx, c, &jingle.Jingle{Action: refusal, Contents: contents, Reason: &jingle.Reason{Condition: cond, Text: err.Error()}}, func(error) {})
 		}
@@ -727,13 +712,8 @@ func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jin
 		return
 	}
 	b.mu.Lock()
-	if offer && c.peerOffer != j {
-		// Declined while it was being translated.
-		b.mu.Unlock()
-		return
-	}
-	if offer {
-		c.prevRemote = remote
+	if j.Action == jingle.ActionContentAdd || j.Action == jingle.ActionTransportReplace {
+		c.peerOffer, c.prevRemote = j, remote
 	}
 	c.remoteSDP = sd
 	c.offerSent = true
