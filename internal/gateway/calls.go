@@ -80,10 +80,6 @@ type call struct {
 	// a restart of the peer's arriving meanwhile crossed ours (glare).
 	awaitingRestart bool
 	offerUnacked    int
-	// offerGen counts the browser's renegotiation offers: the answers to
-	// an older one's requests (late acknowledgements and errors) must
-	// not touch a newer one.
-	offerGen uint64
 	// prevLocal is the browser's description before its pending
 	// renegotiation offer, restored when that offer loses a tie-break
 	// (the polite browser rolls it back).
@@ -305,34 +301,26 @@ func (b *bridge) jingleFailed(c *call, action jingle.Action, err error) {
 // sendRestart sends one transport-info of the browser's ICE restart. The
 // peer's tie-break error means its own restart crossed ours and won (it is
 // the initiator): the polite browser takes the peer's offer instead.
-func (b *bridge) sendRestart(ctx context.Context, c *call, j *jingle.Jingle, gen uint64) {
-	b.sendJingleThen(ctx, c, j, func() { b.offerAcked(c, gen) }, func(err error) {
-		b.offerAcked(c, gen)
+func (b *bridge) sendRestart(ctx context.Context, c *call, j *jingle.Jingle) {
+	acked := func() {
+		b.mu.Lock()
+		if c.offerUnacked > 0 {
+			c.offerUnacked--
+		}
+		b.mu.Unlock()
+	}
+	b.sendJingleThen(ctx, c, j, acked, func(err error) {
+		acked()
 		var se stanza.Error
 		if errors.As(err, &se) && se.Condition == stanza.Conflict && c.role == jingle.RoleResponder {
 			b.mu.Lock()
-			current := c.offerGen == gen && !c.ended
-			if current {
-				b.yieldLocked(c)
-			}
+			b.yieldLocked(c)
 			b.mu.Unlock()
-			if current {
-				b.log.Info("ICE restart glare: the initiator's restart wins", "sid", c.sid)
-			}
+			b.log.Info("ICE restart glare: the initiator's restart wins", "sid", c.sid)
 			return
 		}
 		b.jingleFailed(c, jingle.ActionTransportInfo, err)
 	})
-}
-
-// offerAcked counts one acknowledged request of the browser's offer gen
-// (nothing if a newer offer replaced it).
-func (b *bridge) offerAcked(c *call, gen uint64) {
-	b.mu.Lock()
-	if c.offerGen == gen && c.offerUnacked > 0 {
-		c.offerUnacked--
-	}
-	b.mu.Unlock()
 }
 
 // --- ending ----------------------------------------------------------------
@@ -693,8 +681,6 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 	c.localSDP = m.Description
 	c.awaitingAnswer = needAnswer
 	c.awaitingRestart, c.offerUnacked = false, 0
-	c.offerGen++
-	gen := c.offerGen
 	for _, j := range msgs {
 		switch j.Action {
 		case jingle.ActionTransportInfo:
@@ -714,12 +700,18 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 	b.mu.Unlock()
 	for _, j := range msgs {
 		if j.Action == jingle.ActionContentAdd {
-			b.sendJingleThen(ctx, c, j, func() { b.offerAcked(c, gen) }, func(err error) { b.offerRefused(c, j, err, gen) })
+			b.sendJingleThen(ctx, c, j, func() {
+				b.mu.Lock()
+				if c.offerUnacked > 0 {
+					c.offerUnacked--
+				}
+				b.mu.Unlock()
+			}, func(err error) { b.offerRefused(c, j, err) })
 			continue
 		}
 		if j.Action == jingle.ActionTransportInfo {
 			for _, one := range oneContentEach(j) {
-				b.sendRestart(ctx, c, one, gen)
+				b.sendRestart(ctx, c, one)
 			}
 			continue
 		}
@@ -789,7 +781,7 @@ func (b *bridge) yieldLocked(c *call) {
 // (or came first) and the polite browser rolls its own back. Anything else
 // but a timeout or a vanished peer refuses only the new contents: the
 // browser gets an answer that rejects them, and the call goes on.
-func (b *bridge) offerRefused(c *call, j *jingle.Jingle, err error, gen uint64) {
+func (b *bridge) offerRefused(c *call, j *jingle.Jingle, err error) {
 	var se stanza.Error
 	isStanzaErr := errors.As(err, &se)
 	gone := isStanzaErr && (se.Condition == stanza.ServiceUnavailable || se.Condition == stanza.RecipientUnavailable || se.Condition == stanza.ItemNotFound)
@@ -804,8 +796,7 @@ func (b *bridge) offerRefused(c *call, j *jingle.Jingle, err error, gen uint64) 
 		return
 	}
 	b.mu.Lock()
-	if c.ended || c.offerGen != gen {
-		// Ended, or the browser has made a newer offer since.
+	if c.ended {
 		b.mu.Unlock()
 		return
 	}
