@@ -68,6 +68,9 @@ type call struct {
 	// pendingRemote: remote candidates waiting for it.
 	offerSent     bool
 	pendingRemote []sdpxlate.ICECandidate
+	// offerOut is the last offer sent to the browser (SDP text) while the
+	// browser has not answered it; "" when none is.
+	offerOut string
 	// offer holds an incoming session-initiate until the browser accepts.
 	offer *jingle.Jingle
 	// renegotiating: the browser sent a new offer; awaitingAnswer: the
@@ -80,15 +83,22 @@ type call struct {
 	// a restart of the peer's arriving meanwhile crossed ours (glare).
 	awaitingRestart bool
 	offerUnacked    int
+	// offerGen counts the browser's renegotiation offers: the answers to
+	// an older one's requests (late acknowledgements and errors) must not
+	// touch a newer one.
+	offerGen uint64
 	// prevLocal is the browser's description before its pending
 	// renegotiation offer, restored when that offer loses a tie-break
 	// (the polite browser rolls it back).
 	prevLocal *sdp.SessionDescription
 	// peerOffer is the peer's pending content-add (or transport-replace),
-	// and prevRemote the remote description before it, restored when the
-	// initiator's own offer wins over it.
-	peerOffer  *jingle.Jingle
-	prevRemote *sdp.SessionDescription
+	// from the moment it is acknowledged until the browser answers it;
+	// peerOfferOut: the browser has it (as offerOut); prevRemote: the
+	// remote description before it, restored when the initiator's own
+	// offer supersedes it.
+	peerOffer    *jingle.Jingle
+	peerOfferOut bool
+	prevRemote   *sdp.SessionDescription
 	// peerSetup is the DTLS role of the peer ("active" or "passive") once
 	// the first answer settled it; answers built for the browser keep it.
 	peerSetup string
@@ -301,26 +311,34 @@ func (b *bridge) jingleFailed(c *call, action jingle.Action, err error) {
 // sendRestart sends one transport-info of the browser's ICE restart. The
 // peer's tie-break error means its own restart crossed ours and won (it is
 // the initiator): the polite browser takes the peer's offer instead.
-func (b *bridge) sendRestart(ctx context.Context, c *call, j *jingle.Jingle) {
-	acked := func() {
-		b.mu.Lock()
-		if c.offerUnacked > 0 {
-			c.offerUnacked--
-		}
-		b.mu.Unlock()
-	}
-	b.sendJingleThen(ctx, c, j, acked, func(err error) {
-		acked()
+func (b *bridge) sendRestart(ctx context.Context, c *call, j *jingle.Jingle, gen uint64) {
+	b.sendJingleThen(ctx, c, j, func() { b.offerAcked(c, gen) }, func(err error) {
+		b.offerAcked(c, gen)
 		var se stanza.Error
 		if errors.As(err, &se) && se.Condition == stanza.Conflict && c.role == jingle.RoleResponder {
 			b.mu.Lock()
-			b.yieldLocked(c)
+			current := c.offerGen == gen && !c.ended
+			if current {
+				b.yieldLocked(c)
+			}
 			b.mu.Unlock()
-			b.log.Info("ICE restart glare: the initiator's restart wins", "sid", c.sid)
+			if current {
+				b.log.Info("ICE restart glare: the initiator's restart wins", "sid", c.sid)
+			}
 			return
 		}
 		b.jingleFailed(c, jingle.ActionTransportInfo, err)
 	})
+}
+
+// offerAcked counts one acknowledged request of the browser's offer gen
+// (nothing if a newer offer replaced it).
+func (b *bridge) offerAcked(c *call, gen uint64) {
+	b.mu.Lock()
+	if c.offerGen == gen && c.offerUnacked > 0 {
+		c.offerUnacked--
+	}
+	b.mu.Unlock()
 }
 
 // --- ending ----------------------------------------------------------------
@@ -607,15 +625,27 @@ func (b *bridge) deliverOffer(c *call, j *jingle.Jingle) error {
 	pending := c.pendingRemote
 	c.pendingRemote = nil
 	tab := c.tab
-	b.mu.Unlock()
 	_ = tab.OwnSID(c.sid)
-	if err := tab.Send(wsapi.Offer{SID: c.sid, SDP: text, Polite: c.polite()}); err != nil {
+	err = b.sendOfferLocked(c, text)
+	b.mu.Unlock()
+	if err != nil {
 		return err
 	}
 	for _, pc := range pending {
 		_ = tab.Send(candidateMsg(c.sid, pc))
 	}
 	return nil
+}
+
+// sendOfferLocked sends the browser an offer of the peer's, remembered until
+// the browser answers it. b.mu is held, so that the offer
+// and that record go together.
+func (b *bridge) sendOfferLocked(c *call, text string) error {
+	if c.tab == nil {
+		return wsapi.ErrNoTab
+	}
+	c.offerOut = text
+	return c.tab.Send(wsapi.Offer{SID: c.sid, SDP: text, Polite: c.polite()})
 }
 
 func candidateMsg(sid string, pc sdpxlate.ICECandidate) wsapi.Candidate {
@@ -644,11 +674,10 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 	// A new offer in a live session: renegotiation.
 	b.mu.Lock()
 	old := c.localSDP
-	if c.awaitingAnswer {
+	if e := b.offerBlockedLocked(c); e != nil {
 		b.mu.Unlock()
-		return wsErr(wsapi.CodeConflict, c.sid, "offer: the previous renegotiation is not answered yet")
+		return e
 	}
-	peerOffer := c.peerOffer
 	creators := c.creators()
 	b.mu.Unlock()
 	msgs, err := sdpxlate.Diff(old, m.Description, sdpxlate.ToJingleOptions{Role: c.role, SID: c.sid, Creators: creators})
@@ -666,21 +695,38 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 			needAnswer = true
 		}
 	}
-	if needAnswer && peerOffer != nil {
-		// Glare inside the session: the peer's content-add is with the
-		// browser already. XEP-0166: the initiator's offer wins.
-		if c.role != jingle.RoleInitiator {
-			return wsErr(wsapi.CodeConflict, c.sid, "offer: the peer's renegotiation is pending and wins (the initiator's does): answer it first")
-		}
-		b.rejectPeerOffer(ctx, c, peerOffer)
-	}
 	b.mu.Lock()
+	if e := b.offerBlockedLocked(c); e != nil || c.localSDP != old {
+		// The peer's offer came while this one was being translated.
+		b.mu.Unlock()
+		if e == nil {
+			e = wsErr(wsapi.CodeConflict, c.sid, "offer: the session changed meanwhile: offer again")
+		}
+		return e
+	}
+	var superseded *jingle.Jingle
+	if c.peerOffer != nil { // (offerBlockedLocked refused the polite browser's offer)
+		// The initiator's browser offers while the peer's content-add
+		// (or transport-replace) waits for its answer: the browser,
+		// impolite, ignored the offer that became, and the initiator's
+		// offer wins (XEP-0166: a responder receiving our content-add
+		// while its own is pending yields, as this gateway does). The
+		// peer's is forgotten here, and declined after ours is sent.
+		superseded = c.peerOffer
+		if c.prevRemote != nil {
+			c.remoteSDP = c.prevRemote
+		}
+		c.peerOffer, c.peerOfferOut, c.prevRemote, c.offerOut = nil, false, nil, ""
+		c.neg = jingle.Negotiation{}
+	}
 	if needAnswer {
 		c.prevLocal = old
 	}
 	c.localSDP = m.Description
 	c.awaitingAnswer = needAnswer
 	c.awaitingRestart, c.offerUnacked = false, 0
+	c.offerGen++
+	gen := c.offerGen
 	for _, j := range msgs {
 		switch j.Action {
 		case jingle.ActionTransportInfo:
@@ -700,22 +746,29 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 	b.mu.Unlock()
 	for _, j := range msgs {
 		if j.Action == jingle.ActionContentAdd {
-			b.sendJingleThen(ctx, c, j, func() {
-				b.mu.Lock()
-				if c.offerUnacked > 0 {
-					c.offerUnacked--
-				}
-				b.mu.Unlock()
-			}, func(err error) { b.offerRefused(c, j, err) })
+			b.sendJingleThen(ctx, c, j, func() { b.offerAcked(c, gen) }, func(err error) { b.offerRefused(c, j, err, gen) })
 			continue
 		}
 		if j.Action == jingle.ActionTransportInfo {
 			for _, one := range oneContentEach(j) {
-				b.sendRestart(ctx, c, one)
+				b.sendRestart(ctx, c, one, gen)
 			}
 			continue
 		}
 		b.sendJingle(ctx, c, j, nil)
+	}
+	if superseded != nil {
+		b.log.Info("renegotiation glare: the initiator's offer supersedes the peer's", "sid", c.sid, "action", superseded.Action)
+		refusal := jingle.ActionContentReject
+		if superseded.Action == jingle.ActionTransportReplace {
+			refusal = jingle.ActionTransportReject
+		}
+		rej := &jingle.Jingle{Action: refusal, Reason: &jingle.Reason{Condition: jingle.ReasonDecline, Text: "glare: the initiator's offer wins"}}
+		for _, ct := range superseded.Contents {
+			rej.Contents = append(rej.Contents, jingle.Content{Creator: ct.Creator, Name: ct.Name})
+		}
+		// A peer that yielded already answers out-of-order: no matter.
+		b.sendJingle(ctx, c, rej, func(error) {})
 	}
 	b.flushEarly(ctx, c)
 	if !needAnswer {
@@ -734,32 +787,19 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 	return nil
 }
 
-// rejectPeerOffer declines the peer's pending content-add because the
-// browser's own offer (the initiator's) wins the glare: content-reject, and
-// the remote description as it was before that offer. The (impolite)
-// browser ignored the offer the peer's content-add became.
-func (b *bridge) rejectPeerOffer(ctx context.Context, c *call, j *jingle.Jingle) {
-	refusal := jingle.ActionContentReject
-	if j.Action == jingle.ActionTransportReplace {
-		refusal = jingle.ActionTransportReject
+// offerBlockedLocked returns the error that refuses a browser's renegotiation
+// offer now, or nil. b.mu is held.
+func (b *bridge) offerBlockedLocked(c *call) *wsapi.Error {
+	if c.awaitingAnswer {
+		return wsErr(wsapi.CodeConflict, c.sid, "offer: the previous renegotiation is not answered yet")
 	}
-	b.mu.Lock()
-	tr := jingle.Next(c.state, c.neg, c.role, refusal)
-	if tr.Cond == jingle.CondUnknown {
-		c.state, c.neg = tr.State, tr.Neg
-	} else {
-		c.neg = jingle.Negotiation{}
+	if *c.polite() && (c.peerOffer != nil || c.offerOut != "") {
+		// The peer's offer came first, and the polite browser rolls its
+		// own back when that offer reaches it (the impolite one ignores
+		// it: see browserOffer).
+		return wsErr(wsapi.CodeConflict, c.sid, "offer: the peer's offer is pending and wins: answer it, then offer again")
 	}
-	if c.prevRemote != nil {
-		c.remoteSDP = c.prevRemote
-	}
-	c.peerOffer, c.prevRemote = nil, nil
-	b.mu.Unlock()
-	rej := &jingle.Jingle{Action: refusal, Reason: &jingle.Reason{Condition: jingle.ReasonDecline, Text: "glare: the initiator's offer wins"}}
-	for _, ct := range j.Contents {
-		rej.Contents = append(rej.Contents, jingle.Content{Creator: ct.Creator, Name: ct.Name})
-	}
-	b.sendJingle(ctx, c, rej, func(error) {})
+	return nil
 }
 
 // yieldLocked gives up the browser's pending offer after the peer's won
@@ -781,7 +821,7 @@ func (b *bridge) yieldLocked(c *call) {
 // (or came first) and the polite browser rolls its own back. Anything else
 // but a timeout or a vanished peer refuses only the new contents: the
 // browser gets an answer that rejects them, and the call goes on.
-func (b *bridge) offerRefused(c *call, j *jingle.Jingle, err error) {
+func (b *bridge) offerRefused(c *call, j *jingle.Jingle, err error, gen uint64) {
 	var se stanza.Error
 	isStanzaErr := errors.As(err, &se)
 	gone := isStanzaErr && (se.Condition == stanza.ServiceUnavailable || se.Condition == stanza.RecipientUnavailable || se.Condition == stanza.ItemNotFound)
@@ -796,7 +836,8 @@ func (b *bridge) offerRefused(c *call, j *jingle.Jingle, err error) {
 		return
 	}
 	b.mu.Lock()
-	if c.ended {
+	if c.ended || c.offerGen != gen {
+		// Ended, or the browser has made a newer offer since.
 		b.mu.Unlock()
 		return
 	}
@@ -885,6 +926,9 @@ func (b *bridge) browserAnswer(ctx context.Context, t *wsapi.Tab, c *call, m *ws
 	state, offerSent := c.state, c.offerSent
 	old := c.localSDP
 	creators := c.creators()
+	if offerSent {
+		c.offerOut = ""
+	}
 	b.mu.Unlock()
 	if !offerSent {
 		return wsErr(wsapi.CodeConflict, c.sid, "answer: there is no offer to answer")
@@ -900,9 +944,11 @@ func (b *bridge) browserAnswer(ctx context.Context, t *wsapi.Tab, c *call, m *ws
 	b.mu.Lock()
 	c.localSDP = m.Description
 	neg, peerOffer := c.neg, c.peerOffer
-	peerPending := neg.Pending != jingle.ActionUnknown && neg.By != c.role && peerOffer != nil
+	// An answer to the offer the peer's content-add became (not to an
+	// earlier offer, while that one's job has yet to run).
+	peerPending := neg.Pending != jingle.ActionUnknown && neg.By != c.role && peerOffer != nil && c.peerOfferOut
 	if peerPending {
-		c.peerOffer, c.prevRemote = nil, nil
+		c.peerOffer, c.peerOfferOut, c.prevRemote = nil, false, nil
 	}
 	b.mu.Unlock()
 	// settle moves the state machine past the peer's pending offer.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -188,12 +189,17 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 		return copyOut(t, jingle.ErrorReply(iq, jingle.CondUnsupportedInfo))
 	}
 	c.state, c.neg = tr.State, tr.Neg
+	jj := j
+	if (j.Action == jingle.ActionContentAdd || j.Action == jingle.ActionTransportReplace) && tr.Neg.Pending == j.Action && tr.Neg.By == remoteRole {
+		// The peer's offer is pending from now on, before its work job
+		// runs: an offer the browser makes meanwhile must wait for it.
+		c.peerOffer = &jj
+	}
 	b.mu.Unlock()
 
 	if _, err := xmlstream.Copy(t, iq.Result(nil)); err != nil {
 		return err
 	}
-	jj := j
 	if len(replaced) > 0 {
 		// One job, in this order: the browser hears its call end before
 		// the offer that replaces it arrives.
@@ -505,11 +511,10 @@ func (b *bridge) remoteTransportInfo(ctx context.Context, c *call, j *jingle.Jin
 		}
 		b.mu.Lock()
 		c.remoteSDP = sd
-		tab := c.tab
-		b.mu.Unlock()
-		if tab != nil {
-			_ = tab.Send(wsapi.Offer{SID: c.sid, SDP: text, Polite: c.polite()})
+		if c.tab != nil {
+			_ = b.sendOfferLocked(c, text)
 		}
+		b.mu.Unlock()
 		return
 	}
 	cands, err := sdpxlate.JingleCandidatesToSDP(j, sdpxlate.ToSDPOptions{MDNS: sdpxlate.MDNSKeep})
@@ -661,14 +666,23 @@ func (b *bridge) mediaOfContent(c *call, name string) []string {
 
 // remoteRenegotiation: the peer adds, changes or removes contents.
 func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jingle) {
+	offer := j.Action == jingle.ActionContentAdd || j.Action == jingle.ActionTransportReplace
 	b.mu.Lock()
 	remote := c.remoteSDP
 	tab := c.tab
+	superseded := offer && c.peerOffer != j
 	b.mu.Unlock()
-	if remote == nil || tab == nil {
+	if superseded {
+		// The browser's own offer (the initiator's) superseded it before
+		// this job ran: the peer got its refusal, the tab gets nothing.
 		return
 	}
-	sd, err := sdpxlate.Apply(remote, j, sdpxlate.ToSDPOptions{Role: c.role.Other(), Type: sdpxlate.SDPTypeOffer})
+	var sd *sdp.SessionDescription
+	var text string
+	err := errors.New("no browser has the session yet")
+	if remote != nil && tab != nil {
+		sd, err = sdpxlate.Apply(remote, j, sdpxlate.ToSDPOptions{Role: c.role.Other(), Type: sdpxlate.SDPTypeOffer})
+	}
 	if err == nil && j.Action == jingle.ActionTransportReplace {
 		for _, ct := range j.Contents {
 			if ct.Transport == nil {
@@ -676,6 +690,9 @@ func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jin
 				break
 			}
 		}
+	}
+	if err == nil {
+		text, err = sdpxlate.MarshalSDP(sd)
 	}
 	if err != nil {
 		var refusal jingle.Action
@@ -697,6 +714,9 @@ func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jin
 			if tr.Cond == jingle.CondUnknown {
 				c.state, c.neg = tr.State, tr.Neg
 			}
+			if c.peerOffer == j {
+				c.peerOffer, c.peerOfferOut, c.prevRemote = nil, false, nil
+			}
 			b.mu.Unlock()
 			b.sendJingle(ctx, c, &jingle.Jingle{Action: refusal, Contents: contents, Reason: &jingle.Reason{Condition: cond, Text: err.Error()}}, func(error) {})
 		}
@@ -707,18 +727,19 @@ func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jin
 		// receive constraints this way): nothing to negotiate.
 		return
 	}
-	text, err := sdpxlate.MarshalSDP(sd)
-	if err != nil {
-		return
-	}
 	b.mu.Lock()
-	if j.Action == jingle.ActionContentAdd || j.Action == jingle.ActionTransportReplace {
-		c.peerOffer, c.prevRemote = j, remote
+	if offer {
+		if c.peerOffer != j {
+			// Superseded while it was being translated.
+			b.mu.Unlock()
+			return
+		}
+		c.peerOfferOut, c.prevRemote = true, remote
 	}
 	c.remoteSDP = sd
 	c.offerSent = true
+	_ = b.sendOfferLocked(c, text)
 	b.mu.Unlock()
-	_ = tab.Send(wsapi.Offer{SID: c.sid, SDP: text, Polite: c.polite()})
 }
 
 // sameDirections reports whether a and b have the same m-sections (mid,

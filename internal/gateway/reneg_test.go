@@ -211,7 +211,7 @@ func TestRenegotiationAsCallee(t *testing.T) {
 // content at once. The caller wins: the peer's content-add meets a
 // tie-break while the caller's waits for its answer; and when the peer's
 // content-add reached the (impolite) browser first, the browser's own
-// offer makes the gateway reject the peer's.
+// offer supersedes it: the gateway sends it, then declines the peer's.
 func TestRenegotiationGlareAsCaller(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
 		a, bob := aliceAndScriptedBob(t, srv)
@@ -257,8 +257,10 @@ func TestRenegotiationGlareAsCaller(t *testing.T) {
 		alice.takeAnswer()
 
 		// 2. bob's content-add arrives first and reaches alice as an
-		// offer; alice (impolite) ignores it and offers her own: the
-		// gateway rejects bob's and sends alice's.
+		// offer; alice (impolite) ignores it and offers her own. The
+		// initiator's offer supersedes bob's: her content-add goes out
+		// (bob, the responder, yields as XEP-0166 says), then bob's is
+		// declined (content-reject).
 		if r := bob.iq(a.JID().String(), videoAdd("bv2")); !strings.Contains(r, "result") {
 			t.Fatalf("bob's content-add answered %s", r)
 		}
@@ -267,18 +269,23 @@ func TestRenegotiationGlareAsCaller(t *testing.T) {
 			t.Fatal(err)
 		}
 		alice.offer(nil)
+		add = bob.expect("content-add", jingleOf(jingle.ActionContentAdd, "gc"))
+		for _, r := range bob.back {
+			if r.Jingle != nil && r.Jingle.Action == jingle.ActionContentReject {
+				t.Errorf("content-reject came before the content-add that supersedes: %s", r.Raw)
+			}
+		}
 		rej := bob.expect("content-reject", jingleOf(jingle.ActionContentReject, "gc"))
-		if len(rej.Jingle.Contents) != 1 || rej.Jingle.Contents[0].Name != "bv2" {
+		if len(rej.Jingle.Contents) != 1 || rej.Jingle.Contents[0].Name != "bv2" || rej.Jingle.Contents[0].Creator != jingle.RoleResponder {
 			t.Errorf("content-reject = %s", rej.Raw)
 		}
-		add = bob.expect("content-add", jingleOf(jingle.ActionContentAdd, "gc"))
 		if r := bob.iq(a.JID().String(), contentAccept(add.Jingle, bobTransport)); !strings.Contains(r, "result") {
 			t.Fatalf("content-accept answered %s", r)
 		}
 		want := offerMids(t, alice)
-		ans := alice.takeAnswer()
-		if mids, rejected, _ := sdpSummary(t, ans); !slices.Equal(mids, want) || len(rejected) != 0 {
-			t.Errorf("answer mids %v rejected %v, want %v: bob's rejected video must not linger\n%s", mids, rejected, want, ans)
+		final := alice.takeAnswer()
+		if mids, rejected, _ := sdpSummary(t, final); !slices.Equal(mids, want) || len(rejected) != 0 {
+			t.Errorf("answer mids %v rejected %v, want %v: bob's declined video must not linger\n%s", mids, rejected, want, final)
 		}
 	})
 }
