@@ -1829,15 +1829,31 @@ export class Call extends Emitter {
   }
 
   // A renegotiation the gateway refused. conflict (it still waits for the
-  // peer's answer to a previous one) and transient errors: roll back and try
-  // again a little later; anything else: roll back and give up.
+  // peer's answer to a previous one) and transient errors: try again a
+  // little later; anything else: roll back and give up. The impolite side
+  // (the caller) keeps its offer and sends it again rather than rolling it
+  // back: Chromium (148) stops sending on the existing m-sections when the
+  // side that made the call's first offer rolls back an offer that added
+  // one. The polite side rolls back (that is safe on its side) and offers
+  // anew, after the offer of the peer's it has to answer.
   async #offerRefused(e, sdp) {
     const pc = this.#pc;
     this.#log.info(`call ${this.#sid}: renegotiation refused (${e.code}: ${e.message})`);
-    if (pc && pc.signalingState === 'have-local-offer' && pc.localDescription && pc.localDescription.sdp === sdp) {
-      await pc.setLocalDescription({ type: 'rollback' });
-    }
     const transient = ['conflict', 'timeout', 'rate-limited', 'unavailable'].includes(e.code);
+    const pending = () => pc && pc === this.#pc && pc.signalingState === 'have-local-offer' && pc.localDescription && pc.localDescription.sdp === sdp;
+    if (transient && !this.#polite && pending() && this.#offerFailures + 1 < 5) {
+      this.#offerFailures++;
+      clearTimeout(this.#offerRetryTimer);
+      this.#offerRetryTimer = setTimeout(
+        () =>
+          this.#enqueue(() => {
+            if (this.#state !== 'ended' && pending()) this.#sendOffer(sdp);
+          }),
+        Math.min(8000, 250 * 2 ** this.#offerFailures),
+      );
+      return;
+    }
+    if (pending()) await pc.setLocalDescription({ type: 'rollback' });
     this.#renegotiationFailed(new JinglegateError(e.code || 'negotiation', `renegotiation refused: ${e.message}`, { sid: this.#sid, cause: e }), transient);
   }
 

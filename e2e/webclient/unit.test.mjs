@@ -660,6 +660,7 @@ class FakePC extends EventTarget {
       await tick(1);
       if (desc && desc.type === 'rollback') {
         if (this.signalingState !== 'have-local-offer') throw new Error('InvalidStateError: rollback in ' + this.signalingState);
+        this.explicitRollbacks = (this.explicitRollbacks || 0) + 1;
         this.signalingState = 'stable';
         this.localDescription = null;
         this.#maybeNeeded();
@@ -775,6 +776,26 @@ describe('jinglegate.js negotiation (Node, fake RTCPeerConnection)', () => {
     return { ...s, call, pc };
   }
 
+  // incomingActive: an incoming call accepted and connected (this side is
+  // the polite one).
+  async function incomingActive() {
+    const s = await start();
+    const { client, ws, seq } = s;
+    const sid = `in${seq()}`;
+    ws.deliver({ seq: seq(), type: 'incoming', sid, from: 'bob@example.org/phone', media: ['audio'], polite: true });
+    const call = client.getCall(sid);
+    const acc = call.accept({ stream: fakeStream(['audio']) });
+    const fa = await ws.frame((m) => m.type === 'accept');
+    ws.deliver({ seq: seq(), type: 'ack', id: fa.id, sid });
+    await acc;
+    ws.deliver({ seq: seq(), type: 'offer', sid, sdp: 'offer audio', polite: true });
+    await ws.frame((m) => m.type === 'answer' && m.sid === sid);
+    const pc = FakePC.all.at(-1);
+    pc.connect();
+    assert.equal(call.state, 'active');
+    return { ...s, call, pc };
+  }
+
   async function until(f, what = 'condition') {
     for (let i = 0; i < 200; i++) {
       if (f()) return;
@@ -862,16 +883,37 @@ describe('jinglegate.js negotiation (Node, fake RTCPeerConnection)', () => {
     }
   });
 
-  test('a renegotiation refused for a moment (conflict) is rolled back and tried again', async () => {
+  test('the caller\'s renegotiation refused for a moment (unavailable) is sent again as it is, never rolled back', async () => {
     install();
     try {
       const { ws, call, pc, seq } = await outgoing();
       const added = call.addVideo(fakeStream(['video']).tracks[0]);
       const o2 = await ws.frame((m) => m.type === 'offer' && m.sdp === 'offer-2');
-      ws.deliver({ seq: seq(), type: 'error', id: o2.id, sid: call.sid, code: 'conflict', message: 'offer: the previous renegotiation is not answered yet' });
-      const o3 = await ws.frame((m) => m.type === 'offer' && m.sdp === 'offer-3', 3000);
-      assert.equal(o3.id === o2.id, false, 'a new request');
+      ws.deliver({ seq: seq(), type: 'error', id: o2.id, sid: call.sid, code: 'unavailable', message: 'the XMPP link is down' });
+      const again = await ws.frame((m) => m.type === 'offer' && m.sdp === 'offer-2' && m.id !== o2.id, 3000);
+      assert.ok(!ws.sent.some((m) => m.type === 'offer' && m.sdp === 'offer-3'), 'no new offer');
+      assert.equal(pc.explicitRollbacks || 0, 0, 'no rollback on the side that made the first offer');
+      assert.equal(pc.signalingState, 'have-local-offer');
+      assert.ok(again);
       ws.deliver({ seq: seq(), type: 'answer', sid: call.sid, sdp: 'answer' });
+      await added;
+      assert.equal(pc.signalingState, 'stable');
+    } finally {
+      uninstall();
+    }
+  });
+
+  test('the callee\'s renegotiation refused for a moment (conflict) is rolled back and offered anew', async () => {
+    install();
+    try {
+      const { ws, call, pc, seq } = await incomingActive();
+      const added = call.addVideo(fakeStream(['video']).tracks[0]);
+      const ours = await ws.frame((m) => m.type === 'offer' && m.sid === call.sid);
+      ws.deliver({ seq: seq(), type: 'error', id: ours.id, sid: call.sid, code: 'conflict', message: 'offer: the peer\'s offer is pending and wins: answer it, then offer again' });
+      const anew = await ws.frame((m) => m.type === 'offer' && m.sid === call.sid && m.id !== ours.id, 3000);
+      assert.equal(pc.explicitRollbacks, 1, 'rolled back');
+      assert.notEqual(anew.sdp, ours.sdp, 'a new offer');
+      ws.deliver({ seq: seq(), type: 'answer', sid: call.sid, sdp: 'answer video' });
       await added;
       assert.equal(pc.signalingState, 'stable');
     } finally {
