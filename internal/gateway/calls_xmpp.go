@@ -47,28 +47,6 @@ func storeHint() xmlTokens {
 	return xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: nsHints, Local: "store"}})
 }
 
-// receiptRequested reports whether the message asks for an XEP-0184
-// receipt (a <request/> child of the message).
-func receiptRequested(inner []byte) bool {
-	d := xml.NewDecoder(bytes.NewReader(inner))
-	depth := 0
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return false
-		}
-		switch se := tok.(type) {
-		case xml.StartElement:
-			depth++
-			if depth == 2 && se.Name.Space == nsReceipts && se.Name.Local == "request" {
-				return true
-			}
-		case xml.EndElement:
-			depth--
-		}
-	}
-}
-
 // sendReceipt acknowledges delivery of message id (XEP-0184): the web
 // user's tabs have it.
 func (b *bridge) sendReceipt(ctx context.Context, from, to jid.JID, id string) {
@@ -826,8 +804,9 @@ func (b *bridge) processMessage(ctx context.Context, m inMessage, from, to jid.J
 		}
 		return
 	}
-	if rid, ok := receiptID(m.Inner); ok {
-		if sid, ok := cutPrefix(rid, "jm-propose-"); ok {
+	meta := scanMessage(m.Inner)
+	if meta.received {
+		if sid, ok := cutPrefix(meta.receivedID, "jm-propose-"); ok {
 			b.proposeDelivered(user, sid, from)
 		}
 	}
@@ -837,13 +816,13 @@ func (b *bridge) processMessage(ctx context.Context, m inMessage, from, to jid.J
 	}
 	switch jmi.Kind {
 	case jingle.JMIPropose:
-		if at, ok := delayStamp(m.Inner); ok && time.Since(at) > b.ringTimeout {
+		if at := meta.delay; meta.delayed && time.Since(at) > b.ringTimeout {
 			// Delivered late (XEP-0203: offline storage, MAM): the
 			// caller gave up long ago, nothing rings.
 			b.log.Info("stale call proposal ignored", "sid", jmi.ID, "from", from, "sent", at)
 			return
 		}
-		if b.incomingPropose(ctx, user, from, to, jmi) && m.ID != "" && receiptRequested(m.Inner) {
+		if b.incomingPropose(ctx, user, from, to, jmi) && m.ID != "" && meta.receiptRequest {
 			b.sendReceipt(ctx, to, from, m.ID)
 		}
 	case jingle.JMIRinging:
@@ -881,34 +860,41 @@ func (b *bridge) processMessage(ctx context.Context, m inMessage, from, to jid.J
 	}
 }
 
-func cutPrefix(s, p string) (string, bool) {
-	if len(s) > len(p) && s[:len(p)] == p {
-		return s[len(p):], true
-	}
-	return "", false
+// msgMeta is what the gateway reads from a message besides its XEP-0353
+// payload: an XEP-0184 receipt request (a child of the message) or receipt
+// (anywhere in it), and the stamp of an XEP-0203 <delay/> child.
+type msgMeta struct {
+	receiptRequest bool
+	receivedID     string
+	received       bool
+	delay          time.Time
+	delayed        bool
 }
 
-// delayStamp returns the time of the message's XEP-0203 <delay/> (a child
-// of the message), if it has one.
-func delayStamp(inner []byte) (time.Time, bool) {
+// scanMessage reads msgMeta from the whole message stanza inner in one
+// pass.
+func scanMessage(inner []byte) msgMeta {
+	var m msgMeta
 	d := xml.NewDecoder(bytes.NewReader(inner))
 	depth := 0
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return time.Time{}, false
+			return m
 		}
 		switch se := tok.(type) {
 		case xml.StartElement:
 			depth++
-			if depth == 2 && se.Name.Space == nsDelay && se.Name.Local == "delay" {
-				for _, a := range se.Attr {
-					if a.Name.Local == "stamp" {
-						at, err := time.Parse(time.RFC3339Nano, a.Value)
-						return at, err == nil
-					}
+			switch {
+			case se.Name.Space == nsReceipts && se.Name.Local == "received" && !m.received:
+				m.receivedID, m.received = attr(se, "id")
+			case depth == 2 && se.Name.Space == nsReceipts && se.Name.Local == "request":
+				m.receiptRequest = true
+			case depth == 2 && se.Name.Space == nsDelay && se.Name.Local == "delay" && !m.delayed:
+				if v, ok := attr(se, "stamp"); ok {
+					at, err := time.Parse(time.RFC3339Nano, v)
+					m.delay, m.delayed = at, err == nil
 				}
-				return time.Time{}, false
 			}
 		case xml.EndElement:
 			depth--
@@ -916,22 +902,22 @@ func delayStamp(inner []byte) (time.Time, bool) {
 	}
 }
 
-// receiptID returns the id of an XEP-0184 <received/>, if any.
-func receiptID(inner []byte) (string, bool) {
-	d := xml.NewDecoder(bytes.NewReader(inner))
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return "", false
-		}
-		if se, ok := tok.(xml.StartElement); ok && se.Name.Space == nsReceipts && se.Name.Local == "received" {
-			for _, a := range se.Attr {
-				if a.Name.Local == "id" {
-					return a.Value, true
-				}
-			}
+// attr returns the value of se's attribute local (any namespace).
+func attr(se xml.StartElement, local string) (string, bool) {
+	for _, a := range se.Attr {
+		if a.Name.Local == local {
+			return a.Value, true
 		}
 	}
+	return "", false
+}
+
+// cutPrefix is strings.CutPrefix for a non-empty rest.
+func cutPrefix(s, p string) (string, bool) {
+	if len(s) > len(p) && s[:len(p)] == p {
+		return s[len(p):], true
+	}
+	return "", false
 }
 
 // proposeDelivered: a ringing or a receipt for our propose.
