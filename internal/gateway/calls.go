@@ -1246,6 +1246,21 @@ func setupOf(sd *sdp.SessionDescription) string {
 	return ""
 }
 
+// cloneMediaAt is copy-on-write for descriptions shared between calls'
+// states: *out is a shallow copy of sd (made on the first call), and its
+// m-section i, returned, a shallow copy of sd's own, to be changed freely
+// (its slices are sd's still: replace them, do not modify them).
+func cloneMediaAt(sd *sdp.SessionDescription, out **sdp.SessionDescription, i int) *sdp.MediaDescription {
+	if *out == nil {
+		cp := *sd
+		cp.MediaDescriptions = slices.Clone(sd.MediaDescriptions)
+		*out = &cp
+	}
+	m := *sd.MediaDescriptions[i]
+	(*out).MediaDescriptions[i] = &m
+	return &m
+}
+
 // rejectedAsIn returns local with the m-sections that answer rejects (port
 // 0) rejected too: that is what the offer/answer negotiated, and what the
 // next offer or answer of the browser is compared with (a medium rejected
@@ -1265,15 +1280,9 @@ func rejectedAsIn(local, answer *sdp.SessionDescription) *sdp.SessionDescription
 		if mid, ok := md.Attribute("mid"); !ok || !rejected[mid] || md.MediaName.Port.Value == 0 {
 			continue
 		}
-		if out == nil {
-			cp := *local
-			cp.MediaDescriptions = slices.Clone(local.MediaDescriptions)
-			out = &cp
-		}
-		m := *md
+		m := cloneMediaAt(local, &out, i)
 		m.MediaName.Port = sdp.RangedPort{Value: 0}
 		m.Attributes = slices.DeleteFunc(slices.Clone(md.Attributes), func(a sdp.Attribute) bool { return a.Key == "bundle-only" })
-		out.MediaDescriptions[i] = &m
 	}
 	if out == nil {
 		return local

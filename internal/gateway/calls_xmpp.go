@@ -594,12 +594,7 @@ func shareBundleICE(sd *sdp.SessionDescription, mids []string) *sdp.SessionDescr
 			if u, _ := md.Attribute("ice-ufrag"); u == ufrag {
 				continue
 			}
-			if out == nil {
-				cp := *sd
-				cp.MediaDescriptions = slices.Clone(sd.MediaDescriptions)
-				out = &cp
-			}
-			nm := *md
+			nm := cloneMediaAt(sd, &out, i)
 			nm.Attributes = nil
 			for _, at := range md.Attributes {
 				switch at.Key {
@@ -612,7 +607,6 @@ func shareBundleICE(sd *sdp.SessionDescription, mids []string) *sdp.SessionDescr
 				}
 				nm.Attributes = append(nm.Attributes, at)
 			}
-			out.MediaDescriptions[i] = &nm
 		}
 		if out != nil {
 			sd = out
