@@ -1,11 +1,8 @@
 package jingle
 
 import (
-	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"mellium.im/xmlstream"
@@ -314,17 +311,9 @@ func decodeGroup(d *xml.Decoder, se xml.StartElement) (Group, error) {
 // returns ErrNoJingle if there is none and ErrMalformedXML if the XML is
 // broken before the element ends.
 func Unmarshal(data []byte) (*Jingle, error) {
-	d := xml.NewDecoder(bytes.NewReader(data))
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			return nil, ErrNoJingle
-		}
-		if err != nil {
-			return nil, syntaxErr(err)
-		}
-		if se, ok := tok.(xml.StartElement); ok && se.Name.Space == NS && se.Name.Local == "jingle" {
-			return decodeJingle(d, se)
-		}
+	d, se, err := findElement(data, func(se xml.StartElement) bool { return se.Name.Space == NS && se.Name.Local == "jingle" })
+	if err != nil {
+		return nil, err
 	}
+	return decodeJingle(d, se)
 }

@@ -1,11 +1,8 @@
 package jingle
 
 import (
-	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
-	"io"
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp/stanza"
@@ -145,21 +142,17 @@ func decodeJMI(d *xml.Decoder, start xml.StartElement) (*JMI, error) {
 // element or a <message/> (MAM wrappers, receipts, hints and delays around it
 // are ignored). It returns ErrNoJingle if there is none.
 func UnmarshalJMI(data []byte) (*JMI, error) {
-	d := xml.NewDecoder(bytes.NewReader(data))
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			return nil, ErrNoJingle
+	d, se, err := findElement(data, func(se xml.StartElement) bool {
+		if se.Name.Space != NSJMI {
+			return false
 		}
-		if err != nil {
-			return nil, syntaxErr(err)
-		}
-		if se, ok := tok.(xml.StartElement); ok && se.Name.Space == NSJMI {
-			if _, err := ParseJMIKind(se.Name.Local); err == nil {
-				return decodeJMI(d, se)
-			}
-		}
+		_, err := ParseJMIKind(se.Name.Local)
+		return err == nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return decodeJMI(d, se)
 }
 
 // Message is a <message/> carrying an XEP-0353 payload.

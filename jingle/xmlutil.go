@@ -286,6 +286,26 @@ func walk(d *xml.Decoder, fn func(xml.StartElement) error) (string, error) {
 }
 
 // skip consumes the rest of an element, wrapping decoder errors.
+// findElement returns a decoder over data positioned just after the first
+// start element that match accepts, and that element. It returns
+// ErrNoJingle if there is none and ErrMalformedXML (wrapped) if the XML
+// breaks before one.
+func findElement(data []byte, match func(xml.StartElement) bool) (*xml.Decoder, xml.StartElement, error) {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			return nil, xml.StartElement{}, ErrNoJingle
+		}
+		if err != nil {
+			return nil, xml.StartElement{}, syntaxErr(err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && match(se) {
+			return d, se, nil
+		}
+	}
+}
+
 func skip(d *xml.Decoder) error {
 	if err := d.Skip(); err != nil {
 		return syntaxErr(err)
