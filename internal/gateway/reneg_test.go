@@ -182,7 +182,7 @@ func TestRenegotiationAsCallee(t *testing.T) {
 			t.Fatal(err)
 		}
 		alice.offer(nil)
-		bob.expect("content-add", jingleOf(jingle.ActionContentAdd, "rc"))
+		aliceAdd := bob.expect("content-add", jingleOf(jingle.ActionContentAdd, "rc"))
 		bobAdd = &jingle.Jingle{Action: jingle.ActionContentAdd, SID: "rc", Initiator: bob.jid.String()}
 		for _, c := range add.Jingle.Contents { // a video description, as bob would offer it
 			c.Creator, c.Name, c.Senders = jingle.RoleInitiator, "bobvideo", jingle.SendersBoth
@@ -196,6 +196,14 @@ func TestRenegotiationAsCallee(t *testing.T) {
 		off := alice.expect("offer", func(m map[string]any) bool { return m["sid"] == "rc" })
 		if !strings.Contains(off["sdp"].(string), "a=mid:bobvideo") {
 			t.Errorf("bob's offer lacks his video:\n%s", off["sdp"])
+		}
+		// bob declines alice's content-add after his own, as the gateway
+		// does when its browser's offer supersedes the peer's: alice's
+		// yielded already, so that is out of order.
+		rej := fmt.Sprintf(`<jingle xmlns='urn:xmpp:jingle:1' action='content-reject' sid='rc' initiator='%s'><content creator='responder' name='%s'/><reason><decline/></reason></jingle>`,
+			bob.jid, aliceAdd.Jingle.Contents[0].Name)
+		if r := bob.iq(a.JID().String(), rej); !strings.Contains(r, "unexpected-request") || !strings.Contains(r, "out-of-order") {
+			t.Errorf("declining the responder's superseded content-add answered %s, want unexpected-request + out-of-order", r)
 		}
 		// The gateway forgot alice's offer: it lost, her browser rolls it
 		// back (Chromium does; pion cannot roll a local offer back, which

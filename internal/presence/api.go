@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -193,8 +194,9 @@ func (m *Manager) Roster(ctx context.Context, user string) ([]RosterItem, error)
 // are handled on different goroutines, and the tabs must end up with the
 // state the store ends up with, not with whichever push came last.
 func (m *Manager) push(user string, it roster.Item, removed bool) {
-	m.pushMu.Lock()
-	defer m.pushMu.Unlock()
+	mu := &m.pushMu[pushShard(user, len(m.pushMu))]
+	mu.Lock()
+	defer mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	cur, err := m.cfg.Store.Get(ctx, user, it.JID)
 	cancel()
@@ -208,6 +210,14 @@ func (m *Manager) push(user string, it roster.Item, removed bool) {
 		removed = true
 	}
 	m.notify(user, RosterPush{Type: "roster-push", Item: m.rosterItem(user, it), Removed: removed})
+}
+
+// pushShard spreads users over n push locks: one slow store read holds up
+// the pushes of a few users, not of everyone.
+func pushShard(user string, n int) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(user))
+	return int(h.Sum32() % uint32(n))
 }
 
 // SetPresence sets a tab's own presence and sends it to the contacts.

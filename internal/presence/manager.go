@@ -79,8 +79,9 @@ type Manager struct {
 	work  chan func(context.Context)
 
 	mu sync.Mutex
-	// pushMu orders roster pushes (see push).
-	pushMu sync.Mutex
+	// pushMu orders each user's roster pushes (see push), a user's always
+	// on the same one of them.
+	pushMu [16]sync.Mutex
 	tabs   map[string]map[string]*tabState // user -> resource -> state
 	// announced: the tabs whose presence may have reached contacts and
 	// whose unavailable has not (user -> resource -> full JID). A tab that
