@@ -1,14 +1,12 @@
 package component_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,28 +27,10 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// syncBuffer is a log sink that tests can read while the link writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startLink runs a Link against srv until the test ends.
-func startLink(t *testing.T, cfg component.Config) (*component.Link, *syncBuffer) {
+func startLink(t *testing.T, cfg component.Config) (*component.Link, *xmpptest.SyncBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &xmpptest.SyncBuffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if cfg.BackoffMin == 0 {
 		cfg.BackoffMin, cfg.BackoffMax = 50*time.Millisecond, 400*time.Millisecond

@@ -20,12 +20,12 @@ import (
 // startEcho runs `jinglegate echo` as echo@localhost with the extra flags
 // until the test ends, and waits until it says it is ready. It returns the
 // bot's log and its full JID.
-func startEcho(t *testing.T, srv *xmpptest.Server, flags ...string) (*syncBuffer, jid.JID) {
+func startEcho(t *testing.T, srv *xmpptest.Server, flags ...string) (*xmpptest.SyncBuffer, jid.JID) {
 	t.Helper()
 	srv.Register(t, "echo", "echopw")
 	t.Setenv("JINGLEGATE_ECHO_PASSWORD", "echopw")
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &xmpptest.SyncBuffer{}
 	done := make(chan int, 1)
 	args := append([]string{"echo", "-jid", "echo@localhost", "-server", srv.C2SAddr}, flags...)
 	go func() {

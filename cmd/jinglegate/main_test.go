@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,24 +24,6 @@ import (
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// syncBuffer collects a command's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func runCmd(args ...string) (code int, stdout, stderr string) {
@@ -215,7 +196,7 @@ func TestServe(t *testing.T) {
 		cfg := gatewayConfig(t, srv, srv.ComponentSecret, port)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		logs := &syncBuffer{}
+		logs := &xmpptest.SyncBuffer{}
 		done := make(chan int, 1)
 		go func() { done <- run(ctx, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, logs) }()
 
@@ -268,7 +249,7 @@ func TestServeWrongSecret(t *testing.T) {
 		port := xmpptest.FreePort(t)
 		cfg := gatewayConfig(t, srv, "wrong-secret", port)
 		ctx, cancel := context.WithCancel(context.Background())
-		logs := &syncBuffer{}
+		logs := &xmpptest.SyncBuffer{}
 		done := make(chan int, 1)
 		go func() { done <- run(ctx, []string{"serve", "-config", cfg}, strings.NewReader(""), io.Discard, logs) }()
 		deadline := time.Now().Add(20 * time.Second)
@@ -300,7 +281,7 @@ func TestServeSIGTERM(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
 		port := xmpptest.FreePort(t)
 		cmd := exec.Command(bin, "serve", "-config", gatewayConfig(t, srv, srv.ComponentSecret, port))
-		logs := &syncBuffer{}
+		logs := &xmpptest.SyncBuffer{}
 		cmd.Stderr = logs
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
