@@ -744,6 +744,15 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 	}
 	remote := c.remoteSDP
 	b.mu.Unlock()
+	// The decline of a superseded peer offer follows the browser's
+	// content-add (the peer yields its own when ours comes, keeping what it
+	// offered for later), or comes first when the browser offers no
+	// content-add: a restart alone is no negotiation, and a peer that sees
+	// its content-add still pending might refuse it.
+	declineFirst := superseded != nil && !slices.ContainsFunc(msgs, func(j *jingle.Jingle) bool { return j.Action == jingle.ActionContentAdd })
+	if declineFirst {
+		b.declineSuperseded(ctx, c, superseded)
+	}
 	for _, j := range msgs {
 		if j.Action == jingle.ActionContentAdd {
 			b.sendJingleThen(ctx, c, j, func() { b.offerAcked(c, gen) }, func(err error) { b.offerRefused(c, j, err, gen) })
@@ -757,18 +766,8 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 		}
 		b.sendJingle(ctx, c, j, nil)
 	}
-	if superseded != nil {
-		b.log.Info("renegotiation glare: the initiator's offer supersedes the peer's", "sid", c.sid, "action", superseded.Action)
-		refusal := jingle.ActionContentReject
-		if superseded.Action == jingle.ActionTransportReplace {
-			refusal = jingle.ActionTransportReject
-		}
-		rej := &jingle.Jingle{Action: refusal, Reason: &jingle.Reason{Condition: jingle.ReasonDecline, Text: "glare: the initiator's offer wins"}}
-		for _, ct := range superseded.Contents {
-			rej.Contents = append(rej.Contents, jingle.Content{Creator: ct.Creator, Name: ct.Name})
-		}
-		// A peer that yielded already answers out-of-order: no matter.
-		b.sendJingle(ctx, c, rej, func(error) {})
+	if superseded != nil && !declineFirst {
+		b.declineSuperseded(ctx, c, superseded)
 	}
 	b.flushEarly(ctx, c)
 	if !needAnswer {
@@ -785,6 +784,22 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 		return b.sendAnswer(c, ans)
 	}
 	return nil
+}
+
+// declineSuperseded refuses the peer's offer j, which the initiator's
+// browser superseded (see browserOffer).
+func (b *bridge) declineSuperseded(ctx context.Context, c *call, j *jingle.Jingle) {
+	b.log.Info("renegotiation glare: the initiator's offer supersedes the peer's", "sid", c.sid, "action", j.Action)
+	refusal := jingle.ActionContentReject
+	if j.Action == jingle.ActionTransportReplace {
+		refusal = jingle.ActionTransportReject
+	}
+	rej := &jingle.Jingle{Action: refusal, Reason: &jingle.Reason{Condition: jingle.ReasonDecline, Text: "glare: the initiator's offer wins"}}
+	for _, ct := range j.Contents {
+		rej.Contents = append(rej.Contents, jingle.Content{Creator: ct.Creator, Name: ct.Name})
+	}
+	// A peer that yielded already answers out-of-order: no matter.
+	b.sendJingle(ctx, c, rej, func(error) {})
 }
 
 // offerBlockedLocked returns the error that refuses a browser's renegotiation

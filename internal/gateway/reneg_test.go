@@ -295,5 +295,33 @@ func TestRenegotiationGlareAsCaller(t *testing.T) {
 		if mids, rejected, _ := sdpSummary(t, final); !slices.Equal(mids, want) || len(rejected) != 0 {
 			t.Errorf("answer mids %v rejected %v, want %v: bob's declined video must not linger\n%s", mids, rejected, want, final)
 		}
+
+		// 3. The same with an ICE restart for alice's offer: no
+		// content-add for bob to yield to, so his is declined first,
+		// then the restart goes out.
+		if r := bob.iq(a.JID().String(), videoAdd("bv3")); !strings.Contains(r, "result") {
+			t.Fatalf("bob's content-add answered %s", r)
+		}
+		alice.expect("offer", func(m map[string]any) bool { return m["sid"] == "gc" && strings.Contains(m["sdp"].(string), "a=mid:bv3") })
+		alice.offer(&webrtc.OfferOptions{ICERestart: true})
+		rej = bob.expect("content-reject", jingleOf(jingle.ActionContentReject, "gc"))
+		if len(rej.Jingle.Contents) != 1 || rej.Jingle.Contents[0].Name != "bv3" {
+			t.Errorf("content-reject = %s", rej.Raw)
+		}
+		oldUfrag := add.Jingle.Contents[0].Transport.Ufrag
+		isRestart := func(r received) bool {
+			return r.Jingle != nil && r.Jingle.Action == jingle.ActionTransportInfo && len(r.Jingle.Contents) == 1 &&
+				r.Jingle.Contents[0].Transport != nil && r.Jingle.Contents[0].Transport.Ufrag != "" &&
+				r.Jingle.Contents[0].Transport.Ufrag != oldUfrag
+		}
+		for _, r := range bob.back {
+			if isRestart(r) {
+				t.Errorf("the restart came before the decline: %s", r.Raw)
+			}
+		}
+		restart := bob.expect("restart transport-info", isRestart)
+		if restart.Jingle.SID != "gc" {
+			t.Errorf("restart = %s", restart.Raw)
+		}
 	})
 }
