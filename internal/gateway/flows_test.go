@@ -318,14 +318,7 @@ func drainScripted(p *scripted) []received {
 // answered, and every call message carries a store hint.
 func TestProceedWithoutSessionInitiate(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
-		srv.Register(t, "bob", "bobpw")
-		cfg := gatewayConfig(srv, t.TempDir())
-		cfg.Calls.RingTimeout = config.Duration(2 * time.Second)
-		gw := startGateway(t, cfg)
-		alice := connectBrowser(t, gw.Addr, "alice")
-		befriend(t, alice, srv, "bob")
-		bob := dialScripted(t, srv, "bob")
-		goOnline(t, alice, bob)
+		alice, bob := aliceAndScriptedBob(t, srv, func(cfg *config.Config) { cfg.Calls.RingTimeout = config.Duration(2 * time.Second) })
 
 		bob.sendRaw("<message to='alice@%s' id='jm-propose-pt' type='chat'><propose xmlns='urn:xmpp:jingle-message:0' id='pt'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'/></propose><request xmlns='urn:xmpp:receipts'/><store xmlns='urn:xmpp:hints'/></message>", srv.ComponentDomain)
 		alice.expect("incoming", func(m map[string]any) bool { return m["sid"] == "pt" })
@@ -436,15 +429,10 @@ func TestGlareMixed(t *testing.T) {
 // peer never answers.
 func TestCallTimeouts(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
-		srv.Register(t, "bob", "bobpw")
-		cfg := gatewayConfig(srv, t.TempDir())
-		cfg.Calls.RingTimeout = config.Duration(3 * time.Second) // longer than the IQ timeout: the last step times an IQ out
-		cfg.Calls.IQTimeout = config.Duration(1500 * time.Millisecond)
-		gw := startGateway(t, cfg)
-		alice := connectBrowser(t, gw.Addr, "alice")
-		befriend(t, alice, srv, "bob")
-		bob := dialScripted(t, srv, "bob")
-		goOnline(t, alice, bob)
+		alice, bob := aliceAndScriptedBob(t, srv, func(cfg *config.Config) {
+			cfg.Calls.RingTimeout = config.Duration(3 * time.Second) // longer than the IQ timeout: the last step times an IQ out
+			cfg.Calls.IQTimeout = config.Duration(1500 * time.Millisecond)
+		})
 		hangup := func(sid string) map[string]any {
 			t.Helper()
 			h := alice.expect("hangup", func(m map[string]any) bool { return m["sid"] == sid })

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/jinglegate/jinglegate/internal/config"
 	"github.com/jinglegate/jinglegate/internal/xmpptest"
 	"github.com/jinglegate/jinglegate/jingle"
 	"github.com/jinglegate/jinglegate/sdpxlate"
@@ -70,10 +71,14 @@ func peerTransport(t *testing.T, jingleXML, setup string) *jingle.Transport {
 
 // aliceAndScriptedBob starts a gateway with web user alice and the scripted
 // XMPP user bob, contacts both ways, bob online.
-func aliceAndScriptedBob(t *testing.T, srv *xmpptest.Server) (*browser, *scripted) {
+func aliceAndScriptedBob(t *testing.T, srv *xmpptest.Server, tune ...func(*config.Config)) (*browser, *scripted) {
 	t.Helper()
 	srv.Register(t, "bob", "bobpw")
-	gw := startGateway(t, gatewayConfig(srv, t.TempDir()))
+	cfg := gatewayConfig(srv, t.TempDir())
+	for _, f := range tune {
+		f(&cfg)
+	}
+	gw := startGateway(t, cfg)
 	a := connectBrowser(t, gw.Addr, "alice")
 	befriend(t, a, srv, "bob")
 	bob := dialScripted(t, srv, "bob")
@@ -302,7 +307,9 @@ func TestRenegotiationGlareAsCaller(t *testing.T) {
 		if r := bob.iq(a.JID().String(), videoAdd("bv3")); !strings.Contains(r, "result") {
 			t.Fatalf("bob's content-add answered %s", r)
 		}
-		alice.expect("offer", func(m map[string]any) bool { return m["sid"] == "gc" && strings.Contains(m["sdp"].(string), "a=mid:bv3") })
+		alice.expect("offer", func(m map[string]any) bool {
+			return m["sid"] == "gc" && strings.Contains(m["sdp"].(string), "a=mid:bv3")
+		})
 		alice.offer(&webrtc.OfferOptions{ICERestart: true})
 		rej = bob.expect("content-reject", jingleOf(jingle.ActionContentReject, "gc"))
 		if len(rej.Jingle.Contents) != 1 || rej.Jingle.Contents[0].Name != "bv3" {

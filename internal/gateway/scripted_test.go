@@ -16,6 +16,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
+	"github.com/jinglegate/jinglegate/internal/config"
 	"github.com/jinglegate/jinglegate/internal/xmpptest"
 	"github.com/jinglegate/jinglegate/jingle"
 	"github.com/jinglegate/jinglegate/sdpxlate"
@@ -267,12 +268,7 @@ func befriend(t *testing.T, b *browser, srv *xmpptest.Server, user string) {
 // user to an XMPP user's bare JID, checking every stanza and message.
 func TestCallBrowserToXMPPWithJMI(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
-		srv.Register(t, "bob", "bobpw")
-		gw := startGateway(t, gatewayConfig(srv, t.TempDir()))
-		alice := connectBrowser(t, gw.Addr, "alice")
-		befriend(t, alice, srv, "bob")
-		bob := dialScripted(t, srv, "bob")
-		goOnline(t, alice, bob)
+		alice, bob := aliceAndScriptedBob(t, srv)
 
 		alice.mustAck(map[string]any{"type": "call", "sid": "call1", "to": "bob@localhost", "media": []string{"audio", "video"}})
 		prop := bob.expect("propose", jmiOf(jingle.JMIPropose, "call1"))
@@ -393,15 +389,8 @@ func TestCallXMPPToBrowserWithJMI(t *testing.T) {
 // policy both ways, and a peer that goes offline.
 func TestCallEndings(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
-		srv.Register(t, "bob", "bobpw")
 		srv.Register(t, "mallory", "mallorypw")
-		cfg := gatewayConfig(srv, t.TempDir())
-		cfg.Calls.RingTimeout.UnmarshalText([]byte("2s"))
-		gw := startGateway(t, cfg)
-		alice := connectBrowser(t, gw.Addr, "alice")
-		befriend(t, alice, srv, "bob")
-		bob := dialScripted(t, srv, "bob")
-		goOnline(t, alice, bob)
+		alice, bob := aliceAndScriptedBob(t, srv, func(cfg *config.Config) { cfg.Calls.RingTimeout = config.Duration(2 * time.Second) })
 		aliceBare := "alice@" + srv.ComponentDomain
 
 		// alice rejects bob's call.
