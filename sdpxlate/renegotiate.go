@@ -174,7 +174,10 @@ func codecKey(md *sdp.MediaDescription) string {
 //   - content-modify: the direction follows the new senders;
 //   - description-info: the codecs are replaced;
 //   - transport-info and transport-replace: candidates are added; new ICE
-//     credentials replace the old ones and their candidates (ICE restart).
+//     credentials replace the old ones and their candidates (ICE restart),
+//     in the other m-sections of the content's BUNDLE group too (they share
+//     one transport, so the transport-infos a peer sends for them, one per
+//     content as Dino does, are no new restart).
 //
 // opts.Role is the party that sent j (default: derived as in JingleToSDP).
 // Other actions fail with ErrUnsupportedAction; contents the session does
@@ -262,6 +265,9 @@ func Apply(remote *sdp.SessionDescription, j *jingle.Jingle, opts ToSDPOptions) 
 			replaceCodecs(md, part.MediaDescriptions[0])
 		}
 	case jingle.ActionTransportInfo, jingle.ActionTransportReplace, jingle.ActionTransportAccept:
+		// renewed: the m-sections that took the new credentials of another
+		// in their BUNDLE group, and their credentials before.
+		renewed := map[*sdp.MediaDescription]string{}
 		for _, c := range j.Contents {
 			if c.Transport == nil {
 				continue
@@ -270,8 +276,21 @@ func Apply(remote *sdp.SessionDescription, j *jingle.Jingle, opts ToSDPOptions) 
 			if err != nil {
 				return nil, err
 			}
-			if err := applyTransport(md, c.Transport, opts, c.Name); err != nil {
+			if old, ok := renewed[md]; ok && c.Transport.Ufrag == old {
+				// The old credentials of a transport this message
+				// restarts: nothing of them stays.
+				continue
+			}
+			restarted, err := applyTransport(md, c.Transport, opts, c.Name)
+			if err != nil {
 				return nil, err
+			}
+			if restarted {
+				for m, u := range shareBundleCredentials(sd, md) {
+					if _, ok := renewed[m]; !ok {
+						renewed[m] = u
+					}
+				}
 			}
 		}
 	default:
@@ -280,10 +299,12 @@ func Apply(remote *sdp.SessionDescription, j *jingle.Jingle, opts ToSDPOptions) 
 	return sd, nil
 }
 
-func applyTransport(md *sdp.MediaDescription, tr *jingle.Transport, opts ToSDPOptions, name string) error {
+// applyTransport adds tr to md; restarted: tr has new ICE credentials.
+func applyTransport(md *sdp.MediaDescription, tr *jingle.Transport, opts ToSDPOptions, name string) (restarted bool, err error) {
 	ufrag, _ := firstAttr(md.Attributes, "ice-ufrag")
 	pwd, _ := firstAttr(md.Attributes, "ice-pwd")
 	if tr.Ufrag != "" && (tr.Ufrag != ufrag || (tr.Pwd != "" && tr.Pwd != pwd)) {
+		restarted = true
 		// ICE restart: new credentials, and the old candidates are gone.
 		md.Attributes = slices.DeleteFunc(md.Attributes, func(a sdp.Attribute) bool {
 			switch a.Key {
@@ -320,7 +341,52 @@ func applyTransport(md *sdp.MediaDescription, tr *jingle.Transport, opts ToSDPOp
 	if tr.GatheringComplete && !hasAttr(md.Attributes, "end-of-candidates") {
 		md.Attributes = append(md.Attributes, sdp.NewPropertyAttribute("end-of-candidates"))
 	}
-	return nil
+	return restarted, nil
+}
+
+// shareBundleCredentials gives the other m-sections of src's BUNDLE groups
+// src's ICE credentials, without the candidates of their old ones, and
+// returns those it changed with their old ufrag. sd's m-sections are its own
+// (Apply cloned them).
+func shareBundleCredentials(sd *sdp.SessionDescription, src *sdp.MediaDescription) map[*sdp.MediaDescription]string {
+	changed := map[*sdp.MediaDescription]string{}
+	mid, _ := firstAttr(src.Attributes, "mid")
+	ufrag, _ := firstAttr(src.Attributes, "ice-ufrag")
+	pwd, _ := firstAttr(src.Attributes, "ice-pwd")
+	if mid == "" || ufrag == "" || pwd == "" {
+		return changed
+	}
+	for _, a := range sd.Attributes {
+		f := strings.Fields(a.Value)
+		if a.Key != "group" || len(f) < 2 || f[0] != "BUNDLE" || !slices.Contains(f[1:], mid) {
+			continue
+		}
+		for _, md := range sd.MediaDescriptions {
+			m, _ := firstAttr(md.Attributes, "mid")
+			if md == src || !slices.Contains(f[1:], m) {
+				continue
+			}
+			old, _ := firstAttr(md.Attributes, "ice-ufrag")
+			if old == ufrag {
+				continue
+			}
+			changed[md] = old
+			var attrs []sdp.Attribute
+			for _, at := range md.Attributes {
+				switch at.Key {
+				case "ice-ufrag":
+					at.Value = ufrag
+				case "ice-pwd":
+					at.Value = pwd
+				case "candidate", "end-of-candidates":
+					continue // of the old credentials
+				}
+				attrs = append(attrs, at)
+			}
+			md.Attributes = attrs
+		}
+	}
+	return changed
 }
 
 func setDirection(md *sdp.MediaDescription, dir string) {

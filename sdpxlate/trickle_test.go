@@ -115,6 +115,47 @@ func TestTransportInfoCorpus(t *testing.T) {
 	}
 }
 
+// TestICERestartSharedByBundle: a restart of one content of a BUNDLE group
+// restarts the group's one transport: every m-section of it takes the new
+// credentials and loses the old candidates, and the transport-infos that
+// follow for the other contents (Dino sends one per content) add
+// candidates without restarting again.
+func TestICERestartSharedByBundle(t *testing.T) {
+	remote := mustParse(t, offer)
+	cand := func(ip string) []jingle.Candidate {
+		return []jingle.Candidate{{Component: 1, Foundation: "1", IP: ip, Port: 5000, Priority: 100, Protocol: "udp", Type: "host"}}
+	}
+	sd, err := sdpxlate.Apply(remote, &jingle.Jingle{Action: jingle.ActionTransportInfo, Contents: []jingle.Content{
+		{Name: "1", Transport: &jingle.Transport{Ufrag: "uf1", Candidates: cand("192.0.2.1")}}}}, sdpxlate.ToSDPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	restart := &jingle.Jingle{Action: jingle.ActionTransportInfo, Contents: []jingle.Content{
+		{Name: "0", Transport: &jingle.Transport{Ufrag: "uf2", Pwd: "pwd2pwd2pwd2pwd2pwd2pwd2"}}}}
+	if sd, err = sdpxlate.Apply(sd, restart, sdpxlate.ToSDPOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for i, md := range sd.MediaDescriptions {
+		if u, p := attrs(md, "ice-ufrag"), attrs(md, "ice-pwd"); len(u) != 1 || u[0] != "uf2" || len(p) != 1 || p[0] != "pwd2pwd2pwd2pwd2pwd2pwd2" {
+			t.Errorf("m-section %d after the restart: ufrag %v pwd %v, want the new ones", i, u, p)
+		}
+		if c := attrs(md, "candidate"); len(c) != 0 {
+			t.Errorf("m-section %d keeps candidates of the old credentials: %v", i, c)
+		}
+	}
+	next := &jingle.Jingle{Action: jingle.ActionTransportInfo, Contents: []jingle.Content{
+		{Name: "1", Transport: &jingle.Transport{Ufrag: "uf2", Pwd: "pwd2pwd2pwd2pwd2pwd2pwd2", Candidates: cand("192.0.2.2")}}}}
+	if got := sdpxlate.ICERestarts(next, sd, nil); len(got) != 0 {
+		t.Errorf("the next content's transport-info restarts %v again", got)
+	}
+	if sd, err = sdpxlate.Apply(sd, next, sdpxlate.ToSDPOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if c := attrs(sd.MediaDescriptions[1], "candidate"); len(c) != 1 || !strings.Contains(c[0], "192.0.2.2") {
+		t.Errorf("candidates of m-section 1: %v", c)
+	}
+}
+
 func TestICERestart(t *testing.T) {
 	remote := mustParse(t, offer)
 	restart := &jingle.Jingle{Action: jingle.ActionTransportInfo, Contents: []jingle.Content{

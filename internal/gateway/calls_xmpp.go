@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/pion/sdp/v3"
@@ -466,17 +465,13 @@ func (b *bridge) remoteTransportInfo(ctx context.Context, c *call, j *jingle.Jin
 	remote := c.remoteSDP
 	awaiting := c.awaitingAnswer && c.awaitingRestart
 	b.mu.Unlock()
-	if restarted := sdpxlate.ICERestarts(j, remote, nil); remote != nil && len(restarted) > 0 {
+	if remote != nil && len(sdpxlate.ICERestarts(j, remote, nil)) > 0 {
 		sd, err := sdpxlate.Apply(remote, j, sdpxlate.ToSDPOptions{Role: c.role.Other()})
 		if err != nil {
 			b.log.Info("ICE restart could not be applied", "sid", c.sid, "err", err)
 			return
 		}
-		// Bundled m-sections share one transport: its new credentials
-		// are theirs too, and the transport-infos a peer sends for the
-		// other contents of the bundle (one per content) are no new
-		// restart.
-		sd = shareBundleICE(sd, restarted)
+		// (Apply gives the new credentials to the whole BUNDLE group.)
 		if awaiting {
 			// The answer to the browser's own restart.
 			_ = b.sendAnswer(c, sd)
@@ -543,76 +538,6 @@ func (b *bridge) remoteSessionInfo(c *call, j *jingle.Jingle) {
 	for _, t := range tabs {
 		_ = t.Send(msg)
 	}
-}
-
-// shareBundleICE returns sd with the ICE credentials of the m-sections
-// mids copied to the other m-sections of their BUNDLE groups (cloned where
-// changed; sd's own m-sections are not modified).
-func shareBundleICE(sd *sdp.SessionDescription, mids []string) *sdp.SessionDescription {
-	if sd == nil || len(mids) == 0 {
-		return sd
-	}
-	byMid := map[string]int{}
-	for i, md := range sd.MediaDescriptions {
-		if mid, ok := md.Attribute("mid"); ok {
-			byMid[mid] = i
-		}
-	}
-	var out *sdp.SessionDescription
-	for _, a := range sd.Attributes {
-		if a.Key != "group" {
-			continue
-		}
-		f := strings.Fields(a.Value)
-		if len(f) < 2 || f[0] != "BUNDLE" {
-			continue
-		}
-		group := f[1:]
-		src := -1
-		for _, m := range mids {
-			if slices.Contains(group, m) {
-				if i, ok := byMid[m]; ok {
-					src = i
-					break
-				}
-			}
-		}
-		if src < 0 {
-			continue
-		}
-		ufrag, _ := sd.MediaDescriptions[src].Attribute("ice-ufrag")
-		pwd, _ := sd.MediaDescriptions[src].Attribute("ice-pwd")
-		if ufrag == "" || pwd == "" {
-			continue
-		}
-		for _, m := range group {
-			i, ok := byMid[m]
-			if !ok || i == src {
-				continue
-			}
-			md := sd.MediaDescriptions[i]
-			if u, _ := md.Attribute("ice-ufrag"); u == ufrag {
-				continue
-			}
-			nm := cloneMediaAt(sd, &out, i)
-			nm.Attributes = nil
-			for _, at := range md.Attributes {
-				switch at.Key {
-				case "ice-ufrag":
-					at.Value = ufrag
-				case "ice-pwd":
-					at.Value = pwd
-				case "candidate", "end-of-candidates":
-					continue // of the old credentials
-				}
-				nm.Attributes = append(nm.Attributes, at)
-			}
-		}
-		if out != nil {
-			sd = out
-		}
-	}
-	return sd
 }
 
 // mediaOfContent returns the medium of content name ("audio" or "video")
