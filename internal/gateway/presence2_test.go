@@ -247,15 +247,7 @@ func TestContactShowStatusPriority(t *testing.T) {
 // gone to the contacts when the link is back.
 func TestRosterWhileLinkDown(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
-		srv.Register(t, "bob", "bobpw")
-		relay := startRelay(t, srv.ComponentAddr)
-		cfg := gatewayConfig(srv, t.TempDir())
-		cfg.XMPP.Server = relay.addr()
-		gw := startGateway(t, cfg)
-		alice := connectBrowser(t, gw.Addr, "alice")
-		bob := dialPeer(t, srv, "bob")
-		bob.sendPresence("", "")
-		subscribeBoth(t, alice, bob, srv.ComponentDomain)
+		gw, relay, alice, bob := relayedAliceAndBob(t, srv)
 		tab2 := connectBrowser(t, gw.Addr, "alice")
 		bob.expectPresence(func(p inPresence) bool { return p.From == tab2.JID().String() && p.Type == "" }, "second tab's presence")
 

@@ -33,15 +33,7 @@ import (
 // and opens again, to order the two reconnections.
 func TestServerRestart(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
-		srv.Register(t, "bob", "bobpw")
-		relay := startRelay(t, srv.ComponentAddr)
-		cfg := gatewayConfig(srv, t.TempDir())
-		cfg.XMPP.Server = relay.addr()
-		gw := startGateway(t, cfg)
-		alice := connectBrowser(t, gw.Addr, "alice")
-		bob := dialPeer(t, srv, "bob")
-		bob.sendPresence("", "")
-		subscribeBoth(t, alice, bob, srv.ComponentDomain)
+		gw, relay, alice, bob := relayedAliceAndBob(t, srv)
 		aliceBare := "alice@" + srv.ComponentDomain
 
 		// checkBack waits until the XMPP user p sees the tab's presence
@@ -172,6 +164,23 @@ type relay struct {
 	open  bool
 	conns map[net.Conn]bool
 	wg    sync.WaitGroup
+}
+
+// relayedAliceAndBob starts a gateway whose component link runs through a
+// relay the test can cut, alice's tab, and bob (an XMPP user online),
+// subscribed to each other.
+func relayedAliceAndBob(t *testing.T, srv *xmpptest.Server) (*runningGateway, *relay, *browser, *xmppPeer) {
+	t.Helper()
+	srv.Register(t, "bob", "bobpw")
+	relay := startRelay(t, srv.ComponentAddr)
+	cfg := gatewayConfig(srv, t.TempDir())
+	cfg.XMPP.Server = relay.addr()
+	gw := startGateway(t, cfg)
+	alice := connectBrowser(t, gw.Addr, "alice")
+	bob := dialPeer(t, srv, "bob")
+	bob.sendPresence("", "")
+	subscribeBoth(t, alice, bob, srv.ComponentDomain)
+	return gw, relay, alice, bob
 }
 
 func startRelay(t *testing.T, target string) *relay {
