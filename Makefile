@@ -46,7 +46,7 @@ demo: deps build
 	bash scripts/demo.sh
 
 # bench: micro-benchmarks of the translator; bench-system: whole-system
-# runs against a private Prosody (see docs/performance.md).
+# runs against a private Prosody and a private ejabberd (see docs/performance.md).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./sdpxlate/
 

@@ -27,16 +27,24 @@ import (
 
 const secret = "bench-hmac-secret-0123456789"
 
-// stack is Prosody, the gateway and an auto-accepting Jingle peer.
+// eachServer runs f once per XMPP server kind (Prosody, ejabberd), as a
+// sub-benchmark named after it: the ratios of one run compare them too.
+func eachServer(b *testing.B, f func(b *testing.B, kind xmpptest.Kind)) {
+	for _, k := range xmpptest.Kinds {
+		b.Run(string(k), func(b *testing.B) { f(b, k) })
+	}
+}
+
+// stack is an XMPP server, the gateway and an auto-accepting Jingle peer.
 type stack struct {
 	srv  *xmpptest.Server
 	addr string
 	peer *jinglepeer.Peer
 }
 
-func newStack(b *testing.B) *stack {
+func newStack(b *testing.B, kind xmpptest.Kind) *stack {
 	b.Helper()
-	srv := xmpptest.Start(b, xmpptest.Prosody, nil)
+	srv := xmpptest.Start(b, kind, nil)
 	srv.Register(b, "bob", "bobpw")
 	c := config.Default()
 	c.XMPP.Server, c.XMPP.Domain, c.XMPP.Secret = srv.ComponentAddr, srv.ComponentDomain, srv.ComponentSecret
@@ -119,9 +127,11 @@ func (w *ws) next(typ string) map[string]any {
 }
 
 // BenchmarkXMPPMessageRTT is the baseline: a message from one c2s client
-// to another and back, through Prosody.
-func BenchmarkXMPPMessageRTT(b *testing.B) {
-	srv := xmpptest.Start(b, xmpptest.Prosody, nil)
+// to another and back, through the XMPP server.
+func BenchmarkXMPPMessageRTT(b *testing.B) { eachServer(b, benchXMPPMessageRTT) }
+
+func benchXMPPMessageRTT(b *testing.B, kind xmpptest.Kind) {
+	srv := xmpptest.Start(b, kind, nil)
 	srv.Register(b, "a", "apw")
 	srv.Register(b, "e", "epw")
 	ctx := context.Background()
@@ -157,8 +167,10 @@ func BenchmarkXMPPMessageRTT(b *testing.B) {
 
 // BenchmarkWebSocketRoundTrip: a roster request over /ws and its answer
 // (the gateway's browser path alone).
-func BenchmarkWebSocketRoundTrip(b *testing.B) {
-	s := newStack(b)
+func BenchmarkWebSocketRoundTrip(b *testing.B) { eachServer(b, benchWebSocketRoundTrip) }
+
+func benchWebSocketRoundTrip(b *testing.B, kind xmpptest.Kind) {
+	s := newStack(b, kind)
 	w := dialWS(b, s.addr, "alice")
 	b.ResetTimer()
 	for i := range b.N {
@@ -170,8 +182,10 @@ func BenchmarkWebSocketRoundTrip(b *testing.B) {
 // BenchmarkCallSetup: a web user calls a Jingle peer (pion) by its bare JID:
 // propose, ringing, proceed, the browser's offer as session-initiate, the
 // peer's session-accept as the browser's answer; then hangup.
-func BenchmarkCallSetup(b *testing.B) {
-	s := newStack(b)
+func BenchmarkCallSetup(b *testing.B) { eachServer(b, benchCallSetup) }
+
+func benchCallSetup(b *testing.B, kind xmpptest.Kind) {
+	s := newStack(b, kind)
 	w := dialWS(b, s.addr, "alice")
 	offer, err := os.ReadFile("../testdata/interop/sdp/aiortc-chrome-audio-offer.sdp")
 	if err != nil {
@@ -180,7 +194,7 @@ func BenchmarkCallSetup(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		sid := fmt.Sprintf("bench%d", i)
-		w.send(map[string]any{"type": "call", "sid": sid, "to": "bob@localhost", "media": []string{"audio"}})
+		w.send(map[string]any{"type": "call", "sid": sid, "to": "bob@" + s.srv.Domain, "media": []string{"audio"}})
 		w.next("proceeding")
 		w.send(map[string]any{"type": "offer", "sid": sid, "sdp": string(offer)})
 		a := w.next("answer")
