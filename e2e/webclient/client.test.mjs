@@ -4,7 +4,8 @@
 // of unanswered requests, a session lost after the grace period, logout),
 // and calls: A calls B with audio and video, media flows both ways (decoded
 // frames grow), hangups from each side, video added mid-call by each side,
-// renegotiations colliding (perfect negotiation), a declined call.
+// renegotiations colliding (perfect negotiation), ICE restarts colliding,
+// a declined call.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { dumpLogs, gatewayEnv, launch, mediaFlows, openClient, startOrigin } from './lib/harness.mjs';
@@ -228,6 +229,37 @@ describe('two web users through the gateway', { skip: env.skip }, () => {
     await mediaFlows(B.page, sid, { video: true });
     await A.page.evaluate((sid) => window.t.call(sid).hangup(), sid);
     await B.page.evaluate((sid) => window.t.wait(sid, 'ended', () => true, 10000, true), sid);
+  });
+
+  step('calls: both restart ICE at once (glare): the caller\'s restart wins, both get new credentials, media flows on', { calls: true }, async () => {
+    const sid = await ring({ video: true });
+    await mediaFlows(A.page, sid);
+    // The local ICE ufrag of the page's transport (RTCTransportStats).
+    const ufrag = (X) =>
+      X.page.evaluate(async (sid) => {
+        let u = null;
+        (await window.t.call(sid).getStats()).forEach((v) => {
+          if (v.type === 'transport' && v.iceLocalUsernameFragment) u = v.iceLocalUsernameFragment;
+        });
+        return u;
+      }, sid);
+    const before = [await ufrag(A), await ufrag(B)];
+    assert.ok(before[0] && before[1], `ufrags before: ${before}`);
+    await Promise.all([A, B].map((X) => withEnd(X.page, sid, (sid) => window.t.call(sid).restartIce())));
+    for (const [i, X] of [A, B].entries()) {
+      const end = Date.now() + 15000;
+      let now = await ufrag(X);
+      while (now === before[i] && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 200));
+        now = await ufrag(X);
+      }
+      assert.notEqual(now, before[i], `${X === A ? 'A' : 'B'} kept its ICE credentials`);
+    }
+    await mediaFlows(A.page, sid);
+    await mediaFlows(B.page, sid);
+    assert.equal(await A.page.evaluate((sid) => window.t.call(sid).state, sid), 'active');
+    await B.page.evaluate((sid) => window.t.call(sid).hangup(), sid);
+    await A.page.evaluate((sid) => window.t.wait(sid, 'ended', () => true, 10000, true), sid);
   });
 
   step('calls: a call survives A\'s dropped connection', { calls: true }, async () => {
