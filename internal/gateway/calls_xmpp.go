@@ -144,11 +144,15 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 		}
 		b.yieldLocked(c)
 	}
-	if (j.Action == jingle.ActionContentAdd || j.Action == jingle.ActionTransportReplace) &&
-		c.neg.Pending != jingle.ActionUnknown && c.neg.By == c.role && c.role == jingle.RoleResponder {
+	if (j.Action == jingle.ActionContentAdd || j.Action == jingle.ActionTransportReplace) && c.role == jingle.RoleResponder &&
+		(c.awaitingAnswer || c.neg.Pending != jingle.ActionUnknown && c.neg.By == c.role) {
 		// Glare inside the session: both sent content-add. XEP-0166: the
 		// initiator's wins, so ours (the responder's) yields; the peer
-		// answers it with a tie-break error.
+		// answers it with a tie-break error. The browser's pending offer
+		// may also be an ICE restart the peer acknowledged: the polite
+		// browser rolls it back when this offer reaches it, so the
+		// gateway forgets it too (else it would wait for its answer
+		// forever, refusing every later offer).
 		b.yieldLocked(c)
 	}
 	tr := jingle.Next(c.state, c.neg, remoteRole, j.Action)

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -330,5 +331,68 @@ func TestRenegotiationGlareAsCaller(t *testing.T) {
 		if restart.Jingle.SID != "gc" {
 			t.Errorf("restart = %s", restart.Raw)
 		}
+	})
+}
+
+// TestRestartYieldsToInitiatorContentAdd: the callee's tab restarts ICE; bob,
+// the initiator, acknowledges the restart but adds a content before
+// answering it. His offer wins: the polite tab takes it (rolling its
+// restart back), and can renegotiate afterwards: the gateway does not wait
+// for an answer to the restart the tab abandoned.
+func TestRestartYieldsToInitiatorContentAdd(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		a, bob := aliceAndScriptedBob(t, srv)
+		alice := newPionBrowser(t, a)
+		initiate := offerJingle(t, readSDP(t, "aiortc-chrome-audio-offer.sdp"), "ry", bob.jid.String())
+		if r := bob.iq(a.JID().String(), initiate); !strings.Contains(r, "result") {
+			t.Fatalf("session-initiate answered %s", r)
+		}
+		alice.expect("incoming", func(m map[string]any) bool { return m["sid"] == "ry" })
+		alice.mustAck(map[string]any{"type": "accept", "sid": "ry"})
+		alice.start("ry", nil, false)
+		alice.takeOffer()
+		accept := bob.expect("session-accept", jingleOf(jingle.ActionSessionAccept, "ry"))
+		oldUfrag := accept.Jingle.Contents[0].Transport.Ufrag
+
+		// alice restarts ICE: her description with new credentials (an
+		// offer pion never sets: it cannot roll one back).
+		restartSDP := strings.ReplaceAll(alice.pc.LocalDescription().SDP, "a=ice-ufrag:"+oldUfrag, "a=ice-ufrag:RsTaRtUfRaG1")
+		restartSDP = regexp.MustCompile(`a=ice-pwd:\S+`).ReplaceAllString(restartSDP, "a=ice-pwd:RsTaRtPwDRsTaRtPwDRsTaRtPw")
+		alice.mustAck(map[string]any{"type": "offer", "sid": "ry", "sdp": restartSDP})
+		bob.expect("restart", func(r received) bool {
+			return r.Jingle != nil && r.Jingle.Action == jingle.ActionTransportInfo && r.Jingle.SID == "ry" &&
+				len(r.Jingle.Contents) == 1 && r.Jingle.Contents[0].Transport != nil && r.Jingle.Contents[0].Transport.Ufrag == "RsTaRtUfRaG1"
+		})
+
+		// bob adds video instead of answering.
+		add := &jingle.Jingle{Action: jingle.ActionContentAdd, SID: "ry", Initiator: bob.jid.String(), Contents: []jingle.Content{{
+			Creator: jingle.RoleInitiator, Name: "bobvideo", Senders: jingle.SendersBoth,
+			Description: &jingle.Description{Media: "video", PayloadTypes: []jingle.PayloadType{{ID: 96, Name: "VP8", ClockRate: 90000}}, RTCPMux: true},
+			Transport:   peerTransport(t, initiate, "actpass"),
+		}}}
+		x, _ := jingle.Marshal(add)
+		if r := bob.iq(a.JID().String(), string(x)); !strings.Contains(r, "result") {
+			t.Fatalf("bob's content-add answered %s", r)
+		}
+		alice.takeOffer()
+		if acc := bob.expect("content-accept", jingleOf(jingle.ActionContentAccept, "ry")); len(acc.Jingle.Contents) != 1 || acc.Jingle.Contents[0].Name != "bobvideo" {
+			t.Errorf("content-accept = %s", acc.Raw)
+		}
+
+		// alice renegotiates again: her offer goes out.
+		if _, err := alice.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+		o, err := alice.pc.CreateOffer(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := alice.pc.SetLocalDescription(o); err != nil {
+			t.Fatal(err)
+		}
+		if r := alice.request(map[string]any{"type": "offer", "sid": "ry", "sdp": o.SDP}); r["type"] != "ack" {
+			t.Fatalf("alice's offer after the abandoned restart answered %v, want ack", r)
+		}
+		bob.expect("content-add", jingleOf(jingle.ActionContentAdd, "ry"))
 	})
 }
