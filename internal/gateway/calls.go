@@ -644,6 +644,7 @@ func (b *bridge) sendOfferLocked(c *call, text string) error {
 	if c.tab == nil {
 		return wsapi.ErrNoTab
 	}
+	c.offerSent = true
 	c.offerOut = text
 	return c.tab.Send(wsapi.Offer{SID: c.sid, SDP: text, Polite: c.polite()})
 }

@@ -596,3 +596,34 @@ func drainBrowser(b *browser) []map[string]any {
 		}
 	}
 }
+
+// TestPeerRestartOnOutgoingCall: on a call the web user made, the peer
+// restarts ICE before any other renegotiation: the tab gets an offer with
+// the peer's new credentials, and its answer (new credentials of its own)
+// goes back as transport-info. (The tab's answer was refused as "no offer
+// to answer" when the gateway counted only content offers.)
+func TestPeerRestartOnOutgoingCall(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		alice, bob := aliceAndScriptedBob(t, srv)
+		aliceCallsBob(t, alice, bob, "pr1")
+		if r := bob.iq(alice.JID().String(), answerJingle(t, readSDP(t, chromeAudio), "pr1", alice.JID().String(), bob.jid.String())); !strings.Contains(r, "result") {
+			t.Fatalf("session-accept answered %s", r)
+		}
+		alice.expect("answer", func(m map[string]any) bool { return m["sid"] == "pr1" })
+		if r := bob.iq(alice.JID().String(), restartInfo("pr1", alice.JID().String(), "initiator", "BoR7", "bobbobbobbobbobbobbob007")); !strings.Contains(r, "result") {
+			t.Fatalf("bob's restart answered %s", r)
+		}
+		o := alice.expect("offer", func(m map[string]any) bool { return m["sid"] == "pr1" })
+		if !strings.Contains(o["sdp"].(string), "a=ice-ufrag:BoR7") {
+			t.Errorf("the offer lacks bob's new credentials:\n%s", o["sdp"])
+		}
+		alice.mustAck(map[string]any{"type": "answer", "sid": "pr1", "sdp": withICE(readSDP(t, chromeAudio), "AlR7", "alicealicealicealice0007")})
+		ti := bob.expect("the tab's new credentials", func(r received) bool {
+			return r.Jingle != nil && r.Jingle.Action == jingle.ActionTransportInfo && r.Jingle.SID == "pr1" &&
+				len(r.Jingle.Contents) == 1 && r.Jingle.Contents[0].Transport != nil && r.Jingle.Contents[0].Transport.Ufrag == "AlR7"
+		})
+		if ti.Jingle.Contents[0].Transport.Pwd != "alicealicealicealice0007" {
+			t.Errorf("transport-info = %s", ti.Raw)
+		}
+	})
+}
