@@ -1291,6 +1291,7 @@ export class Call extends Emitter {
   #remoteMuted = { audio: false, video: false };
   #remoteHeld = false;
   #offerFailures = 0;
+  #offersMade = 0; // offers sent (see #sendOffer)
   #offerRetryAt = 0;
   #offerRetryTimer = 0;
   #stuck = false; // renegotiation failed for good: wait for the application
@@ -1815,6 +1816,9 @@ export class Call extends Emitter {
 
   #sendOffer(sdp) {
     const initial = !this.#answered && this.#direction === 'outgoing';
+    // Which local offer this is: localDescription.sdp itself grows as
+    // candidates are gathered, so it cannot tell.
+    const n = ++this.#offersMade;
     this.#link.request({ type: 'offer', sid: this.#sid, sdp }).catch((e) => {
       if (this.#state === 'ended') return;
       if (initial) {
@@ -1824,7 +1828,7 @@ export class Call extends Emitter {
         this.hangup('failed-application', `offer refused: ${e.message}`);
         return;
       }
-      this.#enqueue(() => this.#offerRefused(e, sdp));
+      this.#enqueue(() => this.#offerRefused(e, n));
     });
   }
 
@@ -1836,18 +1840,19 @@ export class Call extends Emitter {
   // side that made the call's first offer rolls back an offer that added
   // one. The polite side rolls back (that is safe on its side) and offers
   // anew, after the offer of the peer's it has to answer.
-  async #offerRefused(e, sdp) {
+  async #offerRefused(e, n) {
     const pc = this.#pc;
     this.#log.info(`call ${this.#sid}: renegotiation refused (${e.code}: ${e.message})`);
     const transient = ['conflict', 'timeout', 'rate-limited', 'unavailable'].includes(e.code);
-    const pending = () => pc && pc === this.#pc && pc.signalingState === 'have-local-offer' && pc.localDescription && pc.localDescription.sdp === sdp;
+    // The refused offer is still this side's pending one.
+    const pending = () => pc && pc === this.#pc && pc.signalingState === 'have-local-offer' && this.#offersMade === n;
     if (transient && !this.#polite && pending() && this.#offerFailures + 1 < 5) {
       this.#offerFailures++;
       clearTimeout(this.#offerRetryTimer);
       this.#offerRetryTimer = setTimeout(
         () =>
           this.#enqueue(() => {
-            if (this.#state !== 'ended' && pending()) this.#sendOffer(sdp);
+            if (this.#state !== 'ended' && pending()) this.#sendOffer(pc.localDescription.sdp);
           }),
         Math.min(8000, 250 * 2 ** this.#offerFailures),
       );
