@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -715,7 +716,9 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 		// peer's is forgotten here, and declined after ours is sent.
 		superseded = c.peerOffer
 		if c.prevRemote != nil {
-			c.remoteSDP = c.prevRemote
+			// Its contents as they were before it (what came since, an
+			// ICE restart of the peer's, stays).
+			c.remoteSDP = revertContents(c.remoteSDP, c.prevRemote, superseded.Contents)
 		}
 		c.peerOffer, c.peerOfferOut, c.prevRemote, c.offerOut = nil, false, nil, ""
 		c.neg = jingle.Negotiation{}
@@ -1260,6 +1263,54 @@ func setupOf(sd *sdp.SessionDescription) string {
 		}
 	}
 	return ""
+}
+
+// revertContents returns cur with the m-sections of contents as they are in
+// prev (a content prev lacks is removed, with its mid taken out of the
+// groups). cur is not modified.
+func revertContents(cur, prev *sdp.SessionDescription, contents []jingle.Content) *sdp.SessionDescription {
+	if cur == nil || prev == nil {
+		return cur
+	}
+	byMid := func(sd *sdp.SessionDescription, mid string) *sdp.MediaDescription {
+		for _, md := range sd.MediaDescriptions {
+			if m, _ := md.Attribute("mid"); m == mid {
+				return md
+			}
+		}
+		return nil
+	}
+	out := *cur
+	out.MediaDescriptions = slices.Clone(cur.MediaDescriptions)
+	var gone []string
+	for _, ct := range contents {
+		old := byMid(prev, ct.Name)
+		for i, md := range out.MediaDescriptions {
+			if m, _ := md.Attribute("mid"); m == ct.Name {
+				if old != nil {
+					out.MediaDescriptions[i] = old
+				} else {
+					out.MediaDescriptions = slices.Delete(out.MediaDescriptions, i, i+1)
+					gone = append(gone, ct.Name)
+				}
+				break
+			}
+		}
+	}
+	if len(gone) > 0 {
+		out.Attributes = nil
+		for _, a := range cur.Attributes {
+			if f := strings.Fields(a.Value); a.Key == "group" && len(f) > 0 {
+				rest := slices.DeleteFunc(slices.Clone(f[1:]), func(m string) bool { return slices.Contains(gone, m) })
+				if len(rest) == 0 {
+					continue
+				}
+				a.Value = f[0] + " " + strings.Join(rest, " ")
+			}
+			out.Attributes = append(out.Attributes, a)
+		}
+	}
+	return &out
 }
 
 // cloneMediaAt is copy-on-write for descriptions shared between calls'

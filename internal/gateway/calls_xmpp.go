@@ -144,6 +144,14 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 		}
 		b.yieldLocked(c)
 	}
+	if (j.Action == jingle.ActionContentAdd || j.Action == jingle.ActionTransportReplace) && c.role == jingle.RoleInitiator && c.awaitingAnswer {
+		// The browser's own offer, an ICE restart (a content-add of its
+		// is in c.neg, which Next settles the same way), crosses the
+		// peer's: XEP-0166, the initiator's wins. (Taken, the peer's
+		// offer would reach a tab that ignores it, impolite.)
+		b.mu.Unlock()
+		return copyOut(t, jingle.ErrorReply(iq, jingle.CondTieBreak))
+	}
 	if (j.Action == jingle.ActionContentAdd || j.Action == jingle.ActionTransportReplace) && c.role == jingle.RoleResponder &&
 		(c.awaitingAnswer || c.neg.Pending != jingle.ActionUnknown && c.neg.By == c.role) {
 		// Glare inside the session: both sent content-add. XEP-0166: the

@@ -627,3 +627,40 @@ func TestPeerRestartOnOutgoingCall(t *testing.T) {
 		}
 	})
 }
+
+// TestPeerContentAddDuringCallerRestart: the caller's tab restarts ICE; before
+// answering, the peer adds a content. The two offers cross and the
+// initiator's wins: the peer's content-add gets conflict + tie-break, the
+// restart goes on.
+func TestPeerContentAddDuringCallerRestart(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		alice, bob := aliceAndScriptedBob(t, srv)
+		aliceCallsBob(t, alice, bob, "pc1")
+		if r := bob.iq(alice.JID().String(), answerJingle(t, readSDP(t, chromeAudio), "pc1", alice.JID().String(), bob.jid.String())); !strings.Contains(r, "result") {
+			t.Fatalf("session-accept answered %s", r)
+		}
+		alice.expect("answer", func(m map[string]any) bool { return m["sid"] == "pc1" })
+		alice.mustAck(map[string]any{"type": "offer", "sid": "pc1", "sdp": withICE(readSDP(t, chromeAudio), "AlR8", "alicealicealicealice0008")})
+		bob.expect("the tab's restart", func(r received) bool {
+			return r.Jingle != nil && r.Jingle.Action == jingle.ActionTransportInfo && r.Jingle.SID == "pc1" &&
+				len(r.Jingle.Contents) == 1 && r.Jingle.Contents[0].Transport != nil && r.Jingle.Contents[0].Transport.Ufrag == "AlR8"
+		})
+		add := fmt.Sprintf(`<jingle xmlns='urn:xmpp:jingle:1' action='content-add' sid='pc1' initiator='%s'><content creator='responder' name='bv'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='video'><payload-type id='96' name='VP8' clockrate='90000'/><rtcp-mux/></description><transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='BoR8' pwd='bobbobbobbobbobbobbob008'><fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0' hash='sha-256' setup='active'>AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99</fingerprint></transport></content></jingle>`, alice.JID())
+		if r := bob.iq(alice.JID().String(), add); !strings.Contains(r, "conflict") || !strings.Contains(r, "tie-break") {
+			t.Errorf("the peer's content-add during the caller's restart answered %s, want conflict + tie-break", r)
+		}
+		// bob yields and answers the restart.
+		if r := bob.iq(alice.JID().String(), restartInfo("pc1", alice.JID().String(), "initiator", "BoR9", "bobbobbobbobbobbobbob009")); !strings.Contains(r, "result") {
+			t.Fatalf("the restart's answer answered %s", r)
+		}
+		a := alice.expect("answer", func(m map[string]any) bool { return m["sid"] == "pc1" })
+		if !strings.Contains(a["sdp"].(string), "a=ice-ufrag:BoR9") {
+			t.Errorf("the answer lacks bob's new credentials:\n%s", a["sdp"])
+		}
+		for _, m := range alice.backlog {
+			if m["type"] == "offer" {
+				t.Errorf("the tab got the peer's offer: %v", m)
+			}
+		}
+	})
+}
