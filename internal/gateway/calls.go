@@ -100,6 +100,9 @@ type call struct {
 	peerOffer    *jingle.Jingle
 	peerOfferOut bool
 	prevRemote   *sdp.SessionDescription
+	// peerOfferTimer declines peerOffer if the browser never answers it
+	// (it could not apply it, or is gone without closing).
+	peerOfferTimer *time.Timer
 	// peerSetup is the DTLS role of the peer ("active" or "passive") once
 	// the first answer settled it; answers built for the browser keep it.
 	peerSetup string
@@ -358,6 +361,7 @@ func (b *bridge) end(ctx context.Context, k string, reason jingle.ReasonConditio
 	delete(b.calls, k)
 	sid := c.sid
 	b.stopTimerLocked(c)
+	clearPeerOfferLocked(c)
 	tabs := slices.Clone(c.ringing)
 	if c.tab != nil && !slices.Contains(tabs, c.tab) {
 		tabs = append(tabs, c.tab)
@@ -720,7 +724,8 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 			// ICE restart of the peer's, stays).
 			c.remoteSDP = revertContents(c.remoteSDP, c.prevRemote, superseded.Contents)
 		}
-		c.peerOffer, c.peerOfferOut, c.prevRemote, c.offerOut = nil, false, nil, ""
+		clearPeerOfferLocked(c)
+		c.offerOut = ""
 		c.neg = jingle.Negotiation{}
 	}
 	if needAnswer {
@@ -967,7 +972,7 @@ func (b *bridge) browserAnswer(ctx context.Context, t *wsapi.Tab, c *call, m *ws
 	// earlier offer, while that one's job has yet to run).
 	peerPending := neg.Pending != jingle.ActionUnknown && neg.By != c.role && peerOffer != nil && c.peerOfferOut
 	if peerPending {
-		c.peerOffer, c.peerOfferOut, c.prevRemote = nil, false, nil
+		clearPeerOfferLocked(c)
 	}
 	b.mu.Unlock()
 	// settle moves the state machine past the peer's pending offer.
@@ -1263,6 +1268,45 @@ func setupOf(sd *sdp.SessionDescription) string {
 		}
 	}
 	return ""
+}
+
+// clearPeerOfferLocked forgets the peer's pending offer. b.mu is held.
+func clearPeerOfferLocked(c *call) {
+	if c.peerOfferTimer != nil {
+		c.peerOfferTimer.Stop()
+	}
+	c.peerOffer, c.peerOfferOut, c.prevRemote, c.peerOfferTimer = nil, false, nil, nil
+}
+
+// peerOfferTimedOut declines the peer's offer j that the browser has not
+// answered in b.iqTimeout: the session can renegotiate again.
+func (b *bridge) peerOfferTimedOut(c *call, j *jingle.Jingle) {
+	b.mu.Lock()
+	if c.ended || c.peerOffer != j {
+		b.mu.Unlock()
+		return
+	}
+	if c.prevRemote != nil {
+		c.remoteSDP = revertContents(c.remoteSDP, c.prevRemote, j.Contents)
+	}
+	clearPeerOfferLocked(c)
+	c.offerOut = ""
+	refusal := jingle.ActionContentReject
+	if j.Action == jingle.ActionTransportReplace {
+		refusal = jingle.ActionTransportReject
+	}
+	if tr := jingle.Next(c.state, c.neg, c.role, refusal); tr.Cond == jingle.CondUnknown {
+		c.state, c.neg = tr.State, tr.Neg
+	} else {
+		c.neg = jingle.Negotiation{}
+	}
+	b.mu.Unlock()
+	b.log.Info("the browser did not answer the peer's offer: declined", "sid", c.sid, "action", j.Action)
+	rej := &jingle.Jingle{Action: refusal, Reason: &jingle.Reason{Condition: jingle.ReasonTimeout, Text: "the web user's browser did not answer"}}
+	for _, ct := range j.Contents {
+		rej.Contents = append(rej.Contents, jingle.Content{Creator: ct.Creator, Name: ct.Name})
+	}
+	b.sendJingle(context.Background(), c, rej, func(error) {})
 }
 
 // revertContents returns cur with the m-sections of contents as they are in

@@ -624,7 +624,7 @@ func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jin
 				c.state, c.neg = tr.State, tr.Neg
 			}
 			if c.peerOffer == j {
-				c.peerOffer, c.peerOfferOut, c.prevRemote = nil, false, nil
+				clearPeerOfferLocked(c)
 			}
 			b.mu.Unlock()
 			b.sendJingle(ctx, c, &jingle.Jingle{Action: refusal, Contents: contents, Reason: &jingle.Reason{Condition: cond, Text: err.Error()}}, func(error) {})
@@ -644,6 +644,7 @@ func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jin
 			return
 		}
 		c.peerOfferOut, c.prevRemote = true, remote
+		c.peerOfferTimer = time.AfterFunc(b.iqTimeout, func() { b.peerOfferTimedOut(c, j) })
 	}
 	c.remoteSDP = sd
 	c.offerSent = true

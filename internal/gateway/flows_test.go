@@ -664,3 +664,36 @@ func TestPeerContentAddDuringCallerRestart(t *testing.T) {
 		}
 	})
 }
+
+// TestPeerOfferUnanswered: the tab never answers the offer a peer's
+// content-add became (a browser that could not apply it). After the IQ
+// timeout the gateway declines it (content-reject, timeout), and both
+// sides can renegotiate again.
+func TestPeerOfferUnanswered(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		alice, bob := aliceAndScriptedBob(t, srv, func(cfg *config.Config) { cfg.Calls.IQTimeout = config.Duration(1500 * time.Millisecond) })
+		ans := bobCallsAlice(t, alice, bob, "un")
+		add := func(name string) string {
+			return fmt.Sprintf(`<jingle xmlns='urn:xmpp:jingle:1' action='content-add' sid='un' initiator='%s'><content creator='initiator' name='%s' senders='both'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='video'><payload-type id='96' name='VP8' clockrate='90000'/><rtcp-mux/></description><transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='5+Ix' pwd='uK8IlylxzDMUhrkVzdmj0M+v'><fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0' hash='sha-256' setup='actpass'>%s</fingerprint></transport></content></jingle>`, bob.jid, name, chromeFP)
+		}
+		if r := bob.iq(alice.JID().String(), add("v1")); !strings.Contains(r, "result") {
+			t.Fatalf("content-add answered %s", r)
+		}
+		alice.expect("offer", func(m map[string]any) bool { return m["sid"] == "un" })
+		start := time.Now()
+		rej := bob.expect("content-reject", jingleOf(jingle.ActionContentReject, "un"))
+		if len(rej.Jingle.Contents) != 1 || rej.Jingle.Contents[0].Name != "v1" || rej.Jingle.Reason == nil || rej.Jingle.Reason.Condition != jingle.ReasonTimeout {
+			t.Errorf("content-reject = %s", rej.Raw)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("declined after %v", d)
+		}
+		// The tab may offer again (nothing pending)...
+		reoffer := strings.Replace(ans, "a=setup:active", "a=setup:actpass", -1)
+		reoffer = strings.TrimRight(reoffer, "\r\n") + "\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:av\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\n"
+		if r := alice.request(map[string]any{"type": "offer", "sid": "un", "sdp": reoffer}); r["type"] != "ack" {
+			t.Fatalf("the tab's offer after the timeout answered %v, want ack", r)
+		}
+		bob.expect("content-add", jingleOf(jingle.ActionContentAdd, "un"))
+	})
+}
