@@ -88,6 +88,10 @@ type call struct {
 	// an older one's requests (late acknowledgements and errors) must not
 	// touch a newer one.
 	offerGen uint64
+	// retryAdd is the browser's content-add that superseded a peer's offer:
+	// a peer that still counts its own as pending refuses it (tie-break),
+	// and it is sent again once, after the decline of the peer's.
+	retryAdd *jingle.Jingle
 	// prevLocal is the browser's description before its pending
 	// renegotiation offer, restored when that offer loses a tie-break
 	// (the polite browser rolls it back).
@@ -736,6 +740,14 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 	c.awaitingRestart, c.offerUnacked = false, 0
 	c.offerGen++
 	gen := c.offerGen
+	c.retryAdd = nil
+	if superseded != nil {
+		for _, j := range msgs {
+			if j.Action == jingle.ActionContentAdd {
+				c.retryAdd = j
+			}
+		}
+	}
 	for _, j := range msgs {
 		switch j.Action {
 		case jingle.ActionTransportInfo:
@@ -869,6 +881,17 @@ func (b *bridge) offerRefused(c *call, j *jingle.Jingle, err error, gen uint64) 
 		b.yieldLocked(c)
 		b.mu.Unlock()
 		b.log.Info("renegotiation glare: the initiator's offer wins", "sid", c.sid)
+		return
+	}
+	if se.Condition == stanza.Conflict && c.retryAdd == j {
+		// The peer took our content-add for a glare with its own, which
+		// we superseded; the decline of that one went out after ours, so
+		// ours, sent again now, comes after it.
+		c.retryAdd = nil
+		c.offerUnacked++
+		b.mu.Unlock()
+		b.log.Info("the peer refused the content-add that superseded its own: sent again after the decline", "sid", c.sid)
+		b.sendJingleThen(context.Background(), c, j, func() { b.offerAcked(c, gen) }, func(err error) { b.offerRefused(c, j, err, gen) })
 		return
 	}
 	if !c.awaitingAnswer {

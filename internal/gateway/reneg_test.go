@@ -396,3 +396,61 @@ func TestRestartYieldsToInitiatorContentAdd(t *testing.T) {
 		bob.expect("content-add", jingleOf(jingle.ActionContentAdd, "ry"))
 	})
 }
+
+// TestSupersedingContentAddRetried: the caller's content-add supersedes
+// bob's pending one, but bob still counts his as pending and refuses it
+// (conflict + tie-break) before he sees its decline. The gateway sends it
+// again after the decline, and bob takes it.
+func TestSupersedingContentAddRetried(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		a, bob := aliceAndScriptedBob(t, srv)
+		alice := newPionBrowser(t, a)
+		alice.mustAck(map[string]any{"type": "call", "sid": "sr", "to": "bob@localhost", "media": []string{"audio"}})
+		bob.expect("propose", jmiOf(jingle.JMIPropose, "sr"))
+		bob.sendRaw("<message to='%s' id='p1'><proceed xmlns='urn:xmpp:jingle-message:0' id='sr'/></message>", a.JID())
+		alice.expect("proceeding", func(m map[string]any) bool { return m["sid"] == "sr" })
+		alice.start("sr", []string{"audio"}, false)
+		alice.offer(nil)
+		si := bob.expect("session-initiate", jingleOf(jingle.ActionSessionInitiate, "sr"))
+		accept := answerJingle(t, alice.pc.LocalDescription().SDP, "sr", a.JID().String(), bob.jid.String())
+		if r := bob.iq(a.JID().String(), accept); !strings.Contains(r, "result") {
+			t.Fatalf("session-accept answered %s", r)
+		}
+		alice.takeAnswer()
+		bobTransport := peerTransport(t, accept, "active")
+		j := &jingle.Jingle{Action: jingle.ActionContentAdd, SID: "sr", Initiator: a.JID().String()}
+		d := *si.Jingle.Contents[0].Description
+		d.Media = "video"
+		d.PayloadTypes = []jingle.PayloadType{{ID: 96, Name: "VP8", ClockRate: 90000}}
+		d.Sources, d.SourceGroups, d.HeaderExtensions = nil, nil, nil
+		j.Contents = []jingle.Content{{Creator: jingle.RoleResponder, Name: "bv", Senders: jingle.SendersBoth, Description: &d, Transport: bobTransport}}
+		x, _ := jingle.Marshal(j)
+		if r := bob.iq(a.JID().String(), string(x)); !strings.Contains(r, "result") {
+			t.Fatalf("bob's content-add answered %s", r)
+		}
+		alice.expect("offer", func(m map[string]any) bool { return m["sid"] == "sr" })
+
+		// alice (impolite) ignores it and adds audio; bob holds the
+		// gateway's content-add and content-reject, and refuses the first.
+		bob.hold.Store(true)
+		if _, err := alice.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+		alice.offer(nil)
+		first := bob.expect("content-add", jingleOf(jingle.ActionContentAdd, "sr"))
+		bob.expect("content-reject", jingleOf(jingle.ActionContentReject, "sr"))
+		bob.ackHeldEach(`<error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><tie-break xmlns='urn:xmpp:jingle:errors:1'/></error>`, "")
+		again := bob.expect("the content-add again", jingleOf(jingle.ActionContentAdd, "sr"))
+		if len(again.Jingle.Contents) != len(first.Jingle.Contents) || again.Jingle.Contents[0].Name != first.Jingle.Contents[0].Name {
+			t.Errorf("sent again: %s\nfirst: %s", again.Raw, first.Raw)
+		}
+		if r := bob.iq(a.JID().String(), contentAccept(again.Jingle, bobTransport)); !strings.Contains(r, "result") {
+			t.Fatalf("content-accept answered %s", r)
+		}
+		want := offerMids(t, alice)
+		ans := alice.takeAnswer()
+		if mids, rejected, _ := sdpSummary(t, ans); !slices.Equal(mids, want) || len(rejected) != 0 {
+			t.Errorf("answer mids %v rejected %v, want %v with none rejected\n%s", mids, rejected, want, ans)
+		}
+	})
+}

@@ -134,6 +134,24 @@ func (p *scripted) ackHeld(errXML string) {
 	}
 }
 
+// ackHeldEach answers the held IQs in order, the i-th with the error XML
+// errs[i] (a result when it is empty or missing), and stops holding.
+func (p *scripted) ackHeldEach(errs ...string) {
+	p.t.Helper()
+	p.hold.Store(false)
+	p.hmu.Lock()
+	held := p.held
+	p.held = nil
+	p.hmu.Unlock()
+	for i, iq := range held {
+		if i >= len(errs) || errs[i] == "" {
+			p.sendRaw("<iq type='result' id='%s' to='%s'/>", iq.ID, iq.From)
+		} else {
+			p.sendRaw("<iq type='error' id='%s' to='%s'>%s</iq>", iq.ID, iq.From, errs[i])
+		}
+	}
+}
+
 // goOnline sends p's available presence and waits until web user b sees
 // it: the server has then made p available, so that a message to p's bare
 // JID reaches it (sent a moment earlier, ejabberd may keep it offline).
