@@ -69,9 +69,12 @@ type call struct {
 	// pendingRemote: remote candidates waiting for it.
 	offerSent     bool
 	pendingRemote []sdpxlate.ICECandidate
-	// offerOut is the last offer sent to the browser (SDP text) while the
-	// browser has not answered it; "" when none is.
-	offerOut string
+	// offersOut has an entry for each offer sent to the browser that it
+	// has not answered yet, in order (a browser answers offers in the
+	// order they came): the peer's content-add or transport-replace it
+	// came from, or nil (the peer's session-initiate, restart or
+	// content-modify).
+	offersOut []*jingle.Jingle
 	// offer holds an incoming session-initiate until the browser accepts.
 	offer *jingle.Jingle
 	// renegotiating: the browser sent a new offer; awaitingAnswer: the
@@ -98,7 +101,7 @@ type call struct {
 	prevLocal *sdp.SessionDescription
 	// peerOffer is the peer's pending content-add (or transport-replace),
 	// from the moment it is acknowledged until the browser answers it;
-	// peerOfferOut: the browser has it (as offerOut); prevRemote: the
+	// peerOfferOut: the browser has it (in offersOut); prevRemote: the
 	// remote description before it, restored when the initiator's own
 	// offer supersedes it.
 	peerOffer    *jingle.Jingle
@@ -635,7 +638,7 @@ func (b *bridge) deliverOffer(c *call, j *jingle.Jingle) error {
 	c.pendingRemote = nil
 	tab := c.tab
 	_ = tab.OwnSID(c.sid)
-	err = b.sendOfferLocked(c, text)
+	err = b.sendOfferLocked(c, text, nil)
 	b.mu.Unlock()
 	if err != nil {
 		return err
@@ -649,12 +652,12 @@ func (b *bridge) deliverOffer(c *call, j *jingle.Jingle) error {
 // sendOfferLocked sends the browser an offer of the peer's, remembered until
 // the browser answers it. b.mu is held, so that the offer
 // and that record go together.
-func (b *bridge) sendOfferLocked(c *call, text string) error {
+func (b *bridge) sendOfferLocked(c *call, text string, from *jingle.Jingle) error {
 	if c.tab == nil {
 		return wsapi.ErrNoTab
 	}
 	c.offerSent = true
-	c.offerOut = text
+	c.offersOut = append(c.offersOut, from)
 	return c.tab.Send(wsapi.Offer{SID: c.sid, SDP: text, Polite: c.polite()})
 }
 
@@ -729,7 +732,7 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 			c.remoteSDP = revertContents(c.remoteSDP, c.prevRemote, superseded.Contents)
 		}
 		clearPeerOfferLocked(c)
-		c.offerOut = ""
+		c.offersOut = nil // it ignored them all
 		c.neg = jingle.Negotiation{}
 	}
 	if needAnswer {
@@ -829,7 +832,7 @@ func (b *bridge) offerBlockedLocked(c *call) *wsapi.Error {
 	if c.awaitingAnswer {
 		return wsErr(wsapi.CodeConflict, c.sid, "offer: the previous renegotiation is not answered yet")
 	}
-	if *c.polite() && (c.peerOffer != nil || c.offerOut != "") {
+	if *c.polite() && (c.peerOffer != nil || len(c.offersOut) > 0) {
 		// The peer's offer came first, and the polite browser rolls its
 		// own back when that offer reaches it (the impolite one ignores
 		// it: see browserOffer).
@@ -973,8 +976,11 @@ func (b *bridge) browserAnswer(ctx context.Context, t *wsapi.Tab, c *call, m *ws
 	state, offerSent := c.state, c.offerSent
 	old := c.localSDP
 	creators := c.creators()
-	if offerSent {
-		c.offerOut = ""
+	// The offer this answers: the oldest unanswered one.
+	var answers *jingle.Jingle
+	if len(c.offersOut) > 0 {
+		answers = c.offersOut[0]
+		c.offersOut = c.offersOut[1:]
 	}
 	b.mu.Unlock()
 	if !offerSent {
@@ -992,8 +998,8 @@ func (b *bridge) browserAnswer(ctx context.Context, t *wsapi.Tab, c *call, m *ws
 	c.localSDP = m.Description
 	neg, peerOffer := c.neg, c.peerOffer
 	// An answer to the offer the peer's content-add became (not to an
-	// earlier offer, while that one's job has yet to run).
-	peerPending := neg.Pending != jingle.ActionUnknown && neg.By != c.role && peerOffer != nil && c.peerOfferOut
+	// earlier offer: one sent before it, or while its job has yet to run).
+	peerPending := neg.Pending != jingle.ActionUnknown && neg.By != c.role && peerOffer != nil && c.peerOfferOut && answers == peerOffer
 	if peerPending {
 		clearPeerOfferLocked(c)
 	}
@@ -1313,7 +1319,7 @@ func (b *bridge) peerOfferTimedOut(c *call, j *jingle.Jingle) {
 		c.remoteSDP = revertContents(c.remoteSDP, c.prevRemote, j.Contents)
 	}
 	clearPeerOfferLocked(c)
-	c.offerOut = ""
+	c.offersOut = nil // the browser is not answering them
 	refusal := jingle.ActionContentReject
 	if j.Action == jingle.ActionTransportReplace {
 		refusal = jingle.ActionTransportReject

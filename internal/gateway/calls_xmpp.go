@@ -497,7 +497,7 @@ func (b *bridge) remoteTransportInfo(ctx context.Context, c *call, j *jingle.Jin
 		b.mu.Lock()
 		c.remoteSDP = sd
 		if c.tab != nil {
-			_ = b.sendOfferLocked(c, text)
+			_ = b.sendOfferLocked(c, text, nil)
 		}
 		b.mu.Unlock()
 		return
@@ -648,7 +648,11 @@ func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jin
 	}
 	c.remoteSDP = sd
 	c.offerSent = true
-	_ = b.sendOfferLocked(c, text)
+	var from *jingle.Jingle
+	if offer {
+		from = j
+	}
+	_ = b.sendOfferLocked(c, text, from)
 	b.mu.Unlock()
 }
 

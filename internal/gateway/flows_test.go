@@ -697,3 +697,48 @@ func TestPeerOfferUnanswered(t *testing.T) {
 		bob.expect("content-add", jingleOf(jingle.ActionContentAdd, "un"))
 	})
 }
+
+// TestTwoPeerOffersOut: the peer restarts ICE and adds a content at once,
+// so two offers reach the tab before it answers either. Each answer is
+// matched to its offer, in order: the first (new credentials) answers the
+// restart, the second the content-add. (The first was taken for the
+// content-add's answer, which it lacks: a content-reject went out, and the
+// real answer was ignored.)
+func TestTwoPeerOffersOut(t *testing.T) {
+	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
+		alice, bob := aliceAndScriptedBob(t, srv)
+		ans := bobCallsAlice(t, alice, bob, "tw")
+		if r := bob.iq(alice.JID().String(), restartInfo("tw", bob.jid.String(), "initiator", "BoR5", "bobbobbobbobbobbobbob005")); !strings.Contains(r, "result") {
+			t.Fatalf("bob's restart answered %s", r)
+		}
+		add := fmt.Sprintf(`<jingle xmlns='urn:xmpp:jingle:1' action='content-add' sid='tw' initiator='%s'><content creator='initiator' name='video' senders='both'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='video'><payload-type id='96' name='VP8' clockrate='90000'/><rtcp-mux/></description><transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='BoR5' pwd='bobbobbobbobbobbobbob005'><fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0' hash='sha-256' setup='actpass'>%s</fingerprint></transport></content></jingle>`, bob.jid, chromeFP)
+		if r := bob.iq(alice.JID().String(), add); !strings.Contains(r, "result") {
+			t.Fatalf("bob's content-add answered %s", r)
+		}
+		alice.expect("offer", func(m map[string]any) bool {
+			return m["sid"] == "tw" && strings.Contains(m["sdp"].(string), "a=ice-ufrag:BoR5") && !strings.Contains(m["sdp"].(string), "a=mid:video")
+		})
+		second := alice.expect("offer", func(m map[string]any) bool {
+			return m["sid"] == "tw" && strings.Contains(m["sdp"].(string), "a=mid:video")
+		})
+		restarted := strings.NewReplacer("a=ice-ufrag:AlIc", "a=ice-ufrag:AlR5", "a=ice-pwd:alicealicealicealice0001", "a=ice-pwd:alicealicealicealice0005").Replace(ans)
+		alice.mustAck(map[string]any{"type": "answer", "sid": "tw", "sdp": restarted})
+		bob.expect("the tab's new credentials", func(r received) bool {
+			return r.Jingle != nil && r.Jingle.Action == jingle.ActionTransportInfo && r.Jingle.SID == "tw" &&
+				len(r.Jingle.Contents) == 1 && r.Jingle.Contents[0].Transport != nil && r.Jingle.Contents[0].Transport.Ufrag == "AlR5"
+		})
+		video := strings.ReplaceAll(mSection(t, second["sdp"].(string), "video"), "a=setup:actpass", "a=setup:active")
+		video = strings.ReplaceAll(video, "a=ice-ufrag:BoR5", "a=ice-ufrag:AlR5")
+		video = strings.ReplaceAll(video, "a=ice-pwd:bobbobbobbobbobbobbob005", "a=ice-pwd:alicealicealicealice0005")
+		alice.mustAck(map[string]any{"type": "answer", "sid": "tw", "sdp": restarted + video})
+		acc := bob.expect("content-accept", jingleOf(jingle.ActionContentAccept, "tw"))
+		if len(acc.Jingle.Contents) != 1 || acc.Jingle.Contents[0].Name != "video" {
+			t.Errorf("content-accept = %s", acc.Raw)
+		}
+		for _, r := range append(bob.back, drainScripted(bob)...) {
+			if r.Jingle != nil && r.Jingle.Action == jingle.ActionContentReject {
+				t.Errorf("content-reject: %s", r.Raw)
+			}
+		}
+	})
+}
