@@ -61,6 +61,39 @@ func restartInfo(sid, initiator, creator, ufrag, pwd string) string {
 		sid, initiator, creator, ufrag, pwd)
 }
 
+// restartFor matches a transport-info of session sid with one content and
+// the ICE ufrag ufrag (a restart's, or its answer's).
+func restartFor(sid, ufrag string) func(received) bool {
+	return func(r received) bool {
+		return r.Jingle != nil && r.Jingle.Action == jingle.ActionTransportInfo && r.Jingle.SID == sid &&
+			len(r.Jingle.Contents) == 1 && r.Jingle.Contents[0].Transport != nil && r.Jingle.Contents[0].Transport.Ufrag == ufrag
+	}
+}
+
+// bobAnswersRestart: bob answers the tab's ICE restart with his new
+// credentials, and the tab's answer carries them.
+func bobAnswersRestart(t *testing.T, alice *browser, bob *scripted, sid, ufrag, pwd string) {
+	t.Helper()
+	if r := bob.iq(alice.JID().String(), restartInfo(sid, alice.JID().String(), "initiator", ufrag, pwd)); !strings.Contains(r, "result") {
+		t.Fatalf("the restart's answer answered %s", r)
+	}
+	a := alice.expect("answer", func(m map[string]any) bool { return m["sid"] == sid })
+	if !strings.Contains(a["sdp"].(string), "a=ice-ufrag:"+ufrag) {
+		t.Errorf("the answer to the tab's restart lacks the peer's new credentials:\n%s", a["sdp"])
+	}
+}
+
+// aliceCallsBobAccepted is aliceCallsBob with bob's session-accept (a real
+// Chromium audio answer) taken by the tab.
+func aliceCallsBobAccepted(t *testing.T, alice *browser, bob *scripted, sid string) {
+	t.Helper()
+	aliceCallsBob(t, alice, bob, sid)
+	if r := bob.iq(alice.JID().String(), answerJingle(t, readSDP(t, chromeAudio), sid, alice.JID().String(), bob.jid.String())); !strings.Contains(r, "result") {
+		t.Fatalf("session-accept answered %s", r)
+	}
+	alice.expect("answer", func(m map[string]any) bool { return m["sid"] == sid })
+}
+
 // TestPeerTrickleBeforeSessionAccept: candidates the callee trickles
 // before its session-accept reach the browser after the answer, not
 // before (addIceCandidate would fail without a remote description).
@@ -160,11 +193,7 @@ func TestPeerContentAddDeclined(t *testing.T) {
 		if len(rm.Jingle.Contents) != 1 || rm.Jingle.Contents[0].Name != "v4" {
 			t.Errorf("content-remove = %s, want v4", rm.Raw)
 		}
-		for _, r := range append(bob.back, drainScripted(bob)...) {
-			if r.Jingle != nil && r.Jingle.Action == jingle.ActionContentReject {
-				t.Errorf("content-reject after content-accept: %s", r.Raw)
-			}
-		}
+		noContentReject(t, bob, "after content-accept")
 	})
 }
 
@@ -225,11 +254,7 @@ func TestICERestartGlare(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
 		func(t *testing.T) {
 			alice, bob := aliceAndScriptedBob(t, srv)
-			aliceCallsBob(t, alice, bob, "rg1")
-			if r := bob.iq(alice.JID().String(), answerJingle(t, readSDP(t, chromeAudio), "rg1", alice.JID().String(), bob.jid.String())); !strings.Contains(r, "result") {
-				t.Fatalf("session-accept answered %s", r)
-			}
-			alice.expect("answer", func(m map[string]any) bool { return m["sid"] == "rg1" })
+			aliceCallsBobAccepted(t, alice, bob, "rg1")
 
 			bob.hold.Store(true)
 			alice.mustAck(map[string]any{"type": "offer", "sid": "rg1", "sdp": withICE(readSDP(t, chromeAudio), "AlR1", "alicealicealicealice0003")})
@@ -244,13 +269,7 @@ func TestICERestartGlare(t *testing.T) {
 			}
 			// bob yields: acknowledges alice's restart and answers it.
 			bob.ackHeld("")
-			if r := bob.iq(alice.JID().String(), restartInfo("rg1", alice.JID().String(), "initiator", "BoR2", "bobbobbobbobbobbobbob004")); !strings.Contains(r, "result") {
-				t.Fatalf("the restart's answer answered %s", r)
-			}
-			a := alice.expect("answer", func(m map[string]any) bool { return m["sid"] == "rg1" })
-			if !strings.Contains(a["sdp"].(string), "a=ice-ufrag:BoR2") {
-				t.Errorf("the answer to the browser's restart lacks the peer's new credentials:\n%s", a["sdp"])
-			}
+			bobAnswersRestart(t, alice, bob, "rg1", "BoR2", "bobbobbobbobbobbobbob004")
 			for _, m := range alice.backlog {
 				if m["type"] == "offer" || m["type"] == "hangup" {
 					t.Errorf("the tab got %v", m)
@@ -297,6 +316,17 @@ func TestICERestartGlareAsResponder(t *testing.T) {
 			}
 		}(t)
 	})
+}
+
+// noContentReject fails t if p received a content-reject (so far, or
+// waiting to be read).
+func noContentReject(t *testing.T, p *scripted, when string) {
+	t.Helper()
+	for _, r := range append(p.back, drainScripted(p)...) {
+		if r.Jingle != nil && r.Jingle.Action == jingle.ActionContentReject {
+			t.Errorf("content-reject %s: %s", when, r.Raw)
+		}
+	}
 }
 
 // drainScripted returns what p received and nobody expected yet.
@@ -605,11 +635,7 @@ func drainBrowser(b *browser) []map[string]any {
 func TestPeerRestartOnOutgoingCall(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
 		alice, bob := aliceAndScriptedBob(t, srv)
-		aliceCallsBob(t, alice, bob, "pr1")
-		if r := bob.iq(alice.JID().String(), answerJingle(t, readSDP(t, chromeAudio), "pr1", alice.JID().String(), bob.jid.String())); !strings.Contains(r, "result") {
-			t.Fatalf("session-accept answered %s", r)
-		}
-		alice.expect("answer", func(m map[string]any) bool { return m["sid"] == "pr1" })
+		aliceCallsBobAccepted(t, alice, bob, "pr1")
 		if r := bob.iq(alice.JID().String(), restartInfo("pr1", alice.JID().String(), "initiator", "BoR7", "bobbobbobbobbobbobbob007")); !strings.Contains(r, "result") {
 			t.Fatalf("bob's restart answered %s", r)
 		}
@@ -618,10 +644,7 @@ func TestPeerRestartOnOutgoingCall(t *testing.T) {
 			t.Errorf("the offer lacks bob's new credentials:\n%s", o["sdp"])
 		}
 		alice.mustAck(map[string]any{"type": "answer", "sid": "pr1", "sdp": withICE(readSDP(t, chromeAudio), "AlR7", "alicealicealicealice0007")})
-		ti := bob.expect("the tab's new credentials", func(r received) bool {
-			return r.Jingle != nil && r.Jingle.Action == jingle.ActionTransportInfo && r.Jingle.SID == "pr1" &&
-				len(r.Jingle.Contents) == 1 && r.Jingle.Contents[0].Transport != nil && r.Jingle.Contents[0].Transport.Ufrag == "AlR7"
-		})
+		ti := bob.expect("the tab's new credentials", restartFor("pr1", "AlR7"))
 		if ti.Jingle.Contents[0].Transport.Pwd != "alicealicealicealice0007" {
 			t.Errorf("transport-info = %s", ti.Raw)
 		}
@@ -635,28 +658,15 @@ func TestPeerRestartOnOutgoingCall(t *testing.T) {
 func TestPeerContentAddDuringCallerRestart(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
 		alice, bob := aliceAndScriptedBob(t, srv)
-		aliceCallsBob(t, alice, bob, "pc1")
-		if r := bob.iq(alice.JID().String(), answerJingle(t, readSDP(t, chromeAudio), "pc1", alice.JID().String(), bob.jid.String())); !strings.Contains(r, "result") {
-			t.Fatalf("session-accept answered %s", r)
-		}
-		alice.expect("answer", func(m map[string]any) bool { return m["sid"] == "pc1" })
+		aliceCallsBobAccepted(t, alice, bob, "pc1")
 		alice.mustAck(map[string]any{"type": "offer", "sid": "pc1", "sdp": withICE(readSDP(t, chromeAudio), "AlR8", "alicealicealicealice0008")})
-		bob.expect("the tab's restart", func(r received) bool {
-			return r.Jingle != nil && r.Jingle.Action == jingle.ActionTransportInfo && r.Jingle.SID == "pc1" &&
-				len(r.Jingle.Contents) == 1 && r.Jingle.Contents[0].Transport != nil && r.Jingle.Contents[0].Transport.Ufrag == "AlR8"
-		})
+		bob.expect("the tab's restart", restartFor("pc1", "AlR8"))
 		add := fmt.Sprintf(`<jingle xmlns='urn:xmpp:jingle:1' action='content-add' sid='pc1' initiator='%s'><content creator='responder' name='bv'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='video'><payload-type id='96' name='VP8' clockrate='90000'/><rtcp-mux/></description><transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='BoR8' pwd='bobbobbobbobbobbobbob008'><fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0' hash='sha-256' setup='active'>AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99</fingerprint></transport></content></jingle>`, alice.JID())
 		if r := bob.iq(alice.JID().String(), add); !strings.Contains(r, "conflict") || !strings.Contains(r, "tie-break") {
 			t.Errorf("the peer's content-add during the caller's restart answered %s, want conflict + tie-break", r)
 		}
 		// bob yields and answers the restart.
-		if r := bob.iq(alice.JID().String(), restartInfo("pc1", alice.JID().String(), "initiator", "BoR9", "bobbobbobbobbobbobbob009")); !strings.Contains(r, "result") {
-			t.Fatalf("the restart's answer answered %s", r)
-		}
-		a := alice.expect("answer", func(m map[string]any) bool { return m["sid"] == "pc1" })
-		if !strings.Contains(a["sdp"].(string), "a=ice-ufrag:BoR9") {
-			t.Errorf("the answer lacks bob's new credentials:\n%s", a["sdp"])
-		}
+		bobAnswersRestart(t, alice, bob, "pc1", "BoR9", "bobbobbobbobbobbobbob009")
 		for _, m := range alice.backlog {
 			if m["type"] == "offer" {
 				t.Errorf("the tab got the peer's offer: %v", m)
@@ -723,10 +733,7 @@ func TestTwoPeerOffersOut(t *testing.T) {
 		})
 		restarted := strings.NewReplacer("a=ice-ufrag:AlIc", "a=ice-ufrag:AlR5", "a=ice-pwd:alicealicealicealice0001", "a=ice-pwd:alicealicealicealice0005").Replace(ans)
 		alice.mustAck(map[string]any{"type": "answer", "sid": "tw", "sdp": restarted})
-		bob.expect("the tab's new credentials", func(r received) bool {
-			return r.Jingle != nil && r.Jingle.Action == jingle.ActionTransportInfo && r.Jingle.SID == "tw" &&
-				len(r.Jingle.Contents) == 1 && r.Jingle.Contents[0].Transport != nil && r.Jingle.Contents[0].Transport.Ufrag == "AlR5"
-		})
+		bob.expect("the tab's new credentials", restartFor("tw", "AlR5"))
 		video := strings.ReplaceAll(mSection(t, second["sdp"].(string), "video"), "a=setup:actpass", "a=setup:active")
 		video = strings.ReplaceAll(video, "a=ice-ufrag:BoR5", "a=ice-ufrag:AlR5")
 		video = strings.ReplaceAll(video, "a=ice-pwd:bobbobbobbobbobbobbob005", "a=ice-pwd:alicealicealicealice0005")
@@ -735,10 +742,6 @@ func TestTwoPeerOffersOut(t *testing.T) {
 		if len(acc.Jingle.Contents) != 1 || acc.Jingle.Contents[0].Name != "video" {
 			t.Errorf("content-accept = %s", acc.Raw)
 		}
-		for _, r := range append(bob.back, drainScripted(bob)...) {
-			if r.Jingle != nil && r.Jingle.Action == jingle.ActionContentReject {
-				t.Errorf("content-reject: %s", r.Raw)
-			}
-		}
+		noContentReject(t, bob, "for the content-add the tab accepted")
 	})
 }

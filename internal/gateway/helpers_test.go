@@ -41,24 +41,7 @@ type runningGateway struct {
 	Addr   string
 	cancel context.CancelFunc
 	done   chan error
-	logs   *logBuffer
-}
-
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs   *xmpptest.SyncBuffer
 }
 
 // gatewayConfig returns a configuration for srv with its store in dir.
@@ -84,7 +67,7 @@ func startGateway(t *testing.T, cfg config.Config) *runningGateway {
 	if err := cfg.Validate("xmpp", "http", "auth", "store"); err != nil {
 		t.Fatal(err)
 	}
-	logs := &logBuffer{}
+	logs := &xmpptest.SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	g, err := gateway.New(context.Background(), cfg, log, "test")
 	if err != nil {

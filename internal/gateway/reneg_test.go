@@ -93,6 +93,24 @@ func offerMids(t *testing.T, p *pionBrowser) []string {
 	return mids
 }
 
+// calleeSession: bob (scripted) calls alice (a pion tab) with a real
+// Chromium audio offer (initiate), and alice accepts (bob's accept).
+func calleeSession(t *testing.T, srv *xmpptest.Server, sid string) (a *browser, alice *pionBrowser, bob *scripted, initiate string, accept received) {
+	t.Helper()
+	a, bob = aliceAndScriptedBob(t, srv)
+	alice = newPionBrowser(t, a)
+	initiate = offerJingle(t, readSDP(t, "aiortc-chrome-audio-offer.sdp"), sid, bob.jid.String())
+	if r := bob.iq(a.JID().String(), initiate); !strings.Contains(r, "result") {
+		t.Fatalf("session-initiate answered %s", r)
+	}
+	alice.expect("incoming", func(m map[string]any) bool { return m["sid"] == sid })
+	alice.mustAck(map[string]any{"type": "accept", "sid": sid})
+	alice.start(sid, nil, false)
+	alice.takeOffer()
+	accept = bob.expect("session-accept", jingleOf(jingle.ActionSessionAccept, sid))
+	return a, alice, bob, initiate, accept
+}
+
 // TestRenegotiationAsCallee: the web user took an XMPP user's call and
 // renegotiates. The answers the gateway builds from the caller's offer
 // must not say actpass (the DTLS roles are settled) nor list codecs the
@@ -101,19 +119,8 @@ func offerMids(t *testing.T, p *pionBrowser) []string {
 // gateway drops the callee's offer and passes the caller's on.
 func TestRenegotiationAsCallee(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
-		a, bob := aliceAndScriptedBob(t, srv)
-		alice := newPionBrowser(t, a)
-
 		// bob calls alice with a real Chromium audio offer.
-		initiate := offerJingle(t, readSDP(t, "aiortc-chrome-audio-offer.sdp"), "rc", bob.jid.String())
-		if r := bob.iq(a.JID().String(), initiate); !strings.Contains(r, "result") {
-			t.Fatalf("session-initiate answered %s", r)
-		}
-		alice.expect("incoming", func(m map[string]any) bool { return m["sid"] == "rc" })
-		alice.mustAck(map[string]any{"type": "accept", "sid": "rc"})
-		alice.start("rc", nil, false)
-		alice.takeOffer()
-		bob.expect("session-accept", jingleOf(jingle.ActionSessionAccept, "rc"))
+		a, alice, bob, initiate, _ := calleeSession(t, srv, "rc")
 		_, _, setups := sdpSummary(t, alice.pc.LocalDescription().SDP)
 		if len(setups) == 0 || setups[0] != "active" {
 			t.Fatalf("pion answered with setup %v, want active (the test relies on it)", setups)
@@ -221,6 +228,39 @@ func TestRenegotiationAsCallee(t *testing.T) {
 	})
 }
 
+// callerSession: alice (a pion tab) calls bob (scripted) by his bare JID
+// with audio, and bob accepts. videoAdd returns bob's content-add of a video
+// content named name, on his transport.
+func callerSession(t *testing.T, srv *xmpptest.Server, sid string) (a *browser, alice *pionBrowser, bob *scripted, bobTransport *jingle.Transport, videoAdd func(name string) string) {
+	t.Helper()
+	a, bob = aliceAndScriptedBob(t, srv)
+	alice = newPionBrowser(t, a)
+	alice.mustAck(map[string]any{"type": "call", "sid": sid, "to": "bob@localhost", "media": []string{"audio"}})
+	bob.expect("propose", jmiOf(jingle.JMIPropose, sid))
+	bob.sendRaw("<message to='%s' id='p1'><proceed xmlns='urn:xmpp:jingle-message:0' id='%s'/></message>", a.JID(), sid)
+	alice.expect("proceeding", func(m map[string]any) bool { return m["sid"] == sid })
+	alice.start(sid, []string{"audio"}, false)
+	alice.offer(nil)
+	si := bob.expect("session-initiate", jingleOf(jingle.ActionSessionInitiate, sid))
+	accept := answerJingle(t, alice.pc.LocalDescription().SDP, sid, a.JID().String(), bob.jid.String())
+	if r := bob.iq(a.JID().String(), accept); !strings.Contains(r, "result") {
+		t.Fatalf("session-accept answered %s", r)
+	}
+	alice.takeAnswer()
+	bobTransport = peerTransport(t, accept, "active")
+	videoAdd = func(name string) string {
+		j := &jingle.Jingle{Action: jingle.ActionContentAdd, SID: sid, Initiator: a.JID().String()}
+		d := *si.Jingle.Contents[0].Description
+		d.Media = "video"
+		d.PayloadTypes = []jingle.PayloadType{{ID: 96, Name: "VP8", ClockRate: 90000}}
+		d.Sources, d.SourceGroups, d.HeaderExtensions = nil, nil, nil
+		j.Contents = []jingle.Content{{Creator: jingle.RoleResponder, Name: name, Senders: jingle.SendersBoth, Description: &d, Transport: bobTransport}}
+		x, _ := jingle.Marshal(j)
+		return string(x)
+	}
+	return a, alice, bob, bobTransport, videoAdd
+}
+
 // TestRenegotiationGlareAsCaller: the web user called; both sides add
 // content at once. The caller wins: the peer's content-add meets a
 // tie-break while the caller's waits for its answer; and when the peer's
@@ -228,32 +268,7 @@ func TestRenegotiationAsCallee(t *testing.T) {
 // offer supersedes it: the gateway sends it, then declines the peer's.
 func TestRenegotiationGlareAsCaller(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
-		a, bob := aliceAndScriptedBob(t, srv)
-		alice := newPionBrowser(t, a)
-
-		alice.mustAck(map[string]any{"type": "call", "sid": "gc", "to": "bob@localhost", "media": []string{"audio"}})
-		bob.expect("propose", jmiOf(jingle.JMIPropose, "gc"))
-		bob.sendRaw("<message to='%s' id='p1'><proceed xmlns='urn:xmpp:jingle-message:0' id='gc'/></message>", a.JID())
-		alice.expect("proceeding", func(m map[string]any) bool { return m["sid"] == "gc" })
-		alice.start("gc", []string{"audio"}, false)
-		alice.offer(nil)
-		si := bob.expect("session-initiate", jingleOf(jingle.ActionSessionInitiate, "gc"))
-		accept := answerJingle(t, alice.pc.LocalDescription().SDP, "gc", a.JID().String(), bob.jid.String())
-		if r := bob.iq(a.JID().String(), accept); !strings.Contains(r, "result") {
-			t.Fatalf("session-accept answered %s", r)
-		}
-		alice.takeAnswer()
-		bobTransport := peerTransport(t, accept, "active")
-		videoAdd := func(name string) string {
-			j := &jingle.Jingle{Action: jingle.ActionContentAdd, SID: "gc", Initiator: a.JID().String()}
-			d := *si.Jingle.Contents[0].Description
-			d.Media = "video"
-			d.PayloadTypes = []jingle.PayloadType{{ID: 96, Name: "VP8", ClockRate: 90000}}
-			d.Sources, d.SourceGroups, d.HeaderExtensions = nil, nil, nil
-			j.Contents = []jingle.Content{{Creator: jingle.RoleResponder, Name: name, Senders: jingle.SendersBoth, Description: &d, Transport: bobTransport}}
-			x, _ := jingle.Marshal(j)
-			return string(x)
-		}
+		a, alice, bob, bobTransport, videoAdd := callerSession(t, srv, "gc")
 
 		// 1. alice's content-add is out; bob's crosses it: tie-break.
 		if _, err := alice.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
@@ -341,17 +356,7 @@ func TestRenegotiationGlareAsCaller(t *testing.T) {
 // for an answer to the restart the tab abandoned.
 func TestRestartYieldsToInitiatorContentAdd(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
-		a, bob := aliceAndScriptedBob(t, srv)
-		alice := newPionBrowser(t, a)
-		initiate := offerJingle(t, readSDP(t, "aiortc-chrome-audio-offer.sdp"), "ry", bob.jid.String())
-		if r := bob.iq(a.JID().String(), initiate); !strings.Contains(r, "result") {
-			t.Fatalf("session-initiate answered %s", r)
-		}
-		alice.expect("incoming", func(m map[string]any) bool { return m["sid"] == "ry" })
-		alice.mustAck(map[string]any{"type": "accept", "sid": "ry"})
-		alice.start("ry", nil, false)
-		alice.takeOffer()
-		accept := bob.expect("session-accept", jingleOf(jingle.ActionSessionAccept, "ry"))
+		a, alice, bob, initiate, accept := calleeSession(t, srv, "ry")
 		oldUfrag := accept.Jingle.Contents[0].Transport.Ufrag
 
 		// alice restarts ICE: her description with new credentials (an
@@ -359,10 +364,7 @@ func TestRestartYieldsToInitiatorContentAdd(t *testing.T) {
 		restartSDP := strings.ReplaceAll(alice.pc.LocalDescription().SDP, "a=ice-ufrag:"+oldUfrag, "a=ice-ufrag:RsTaRtUfRaG1")
 		restartSDP = regexp.MustCompile(`a=ice-pwd:\S+`).ReplaceAllString(restartSDP, "a=ice-pwd:RsTaRtPwDRsTaRtPwDRsTaRtPw")
 		alice.mustAck(map[string]any{"type": "offer", "sid": "ry", "sdp": restartSDP})
-		bob.expect("restart", func(r received) bool {
-			return r.Jingle != nil && r.Jingle.Action == jingle.ActionTransportInfo && r.Jingle.SID == "ry" &&
-				len(r.Jingle.Contents) == 1 && r.Jingle.Contents[0].Transport != nil && r.Jingle.Contents[0].Transport.Ufrag == "RsTaRtUfRaG1"
-		})
+		bob.expect("restart", restartFor("ry", "RsTaRtUfRaG1"))
 
 		// bob adds video instead of answering.
 		add := &jingle.Jingle{Action: jingle.ActionContentAdd, SID: "ry", Initiator: bob.jid.String(), Contents: []jingle.Content{{
@@ -403,29 +405,8 @@ func TestRestartYieldsToInitiatorContentAdd(t *testing.T) {
 // again after the decline, and bob takes it.
 func TestSupersedingContentAddRetried(t *testing.T) {
 	xmpptest.Each(t, func(t *testing.T, srv *xmpptest.Server) {
-		a, bob := aliceAndScriptedBob(t, srv)
-		alice := newPionBrowser(t, a)
-		alice.mustAck(map[string]any{"type": "call", "sid": "sr", "to": "bob@localhost", "media": []string{"audio"}})
-		bob.expect("propose", jmiOf(jingle.JMIPropose, "sr"))
-		bob.sendRaw("<message to='%s' id='p1'><proceed xmlns='urn:xmpp:jingle-message:0' id='sr'/></message>", a.JID())
-		alice.expect("proceeding", func(m map[string]any) bool { return m["sid"] == "sr" })
-		alice.start("sr", []string{"audio"}, false)
-		alice.offer(nil)
-		si := bob.expect("session-initiate", jingleOf(jingle.ActionSessionInitiate, "sr"))
-		accept := answerJingle(t, alice.pc.LocalDescription().SDP, "sr", a.JID().String(), bob.jid.String())
-		if r := bob.iq(a.JID().String(), accept); !strings.Contains(r, "result") {
-			t.Fatalf("session-accept answered %s", r)
-		}
-		alice.takeAnswer()
-		bobTransport := peerTransport(t, accept, "active")
-		j := &jingle.Jingle{Action: jingle.ActionContentAdd, SID: "sr", Initiator: a.JID().String()}
-		d := *si.Jingle.Contents[0].Description
-		d.Media = "video"
-		d.PayloadTypes = []jingle.PayloadType{{ID: 96, Name: "VP8", ClockRate: 90000}}
-		d.Sources, d.SourceGroups, d.HeaderExtensions = nil, nil, nil
-		j.Contents = []jingle.Content{{Creator: jingle.RoleResponder, Name: "bv", Senders: jingle.SendersBoth, Description: &d, Transport: bobTransport}}
-		x, _ := jingle.Marshal(j)
-		if r := bob.iq(a.JID().String(), string(x)); !strings.Contains(r, "result") {
+		a, alice, bob, bobTransport, videoAdd := callerSession(t, srv, "sr")
+		if r := bob.iq(a.JID().String(), videoAdd("bv")); !strings.Contains(r, "result") {
 			t.Fatalf("bob's content-add answered %s", r)
 		}
 		alice.expect("offer", func(m map[string]any) bool { return m["sid"] == "sr" })

@@ -120,23 +120,24 @@ func dialScripted(t *testing.T, srv *xmpptest.Server, user string) *scripted {
 // errXML (an <error> element) when it is not empty; and stops holding.
 func (p *scripted) ackHeld(errXML string) {
 	p.t.Helper()
-	p.hold.Store(false)
-	p.hmu.Lock()
-	held := p.held
-	p.held = nil
-	p.hmu.Unlock()
-	for _, iq := range held {
-		if errXML == "" {
-			p.sendRaw("<iq type='result' id='%s' to='%s'/>", iq.ID, iq.From)
-		} else {
-			p.sendRaw("<iq type='error' id='%s' to='%s'>%s</iq>", iq.ID, iq.From, errXML)
-		}
-	}
+	p.answerHeld(func(int) string { return errXML })
 }
 
 // ackHeldEach answers the held IQs in order, the i-th with the error XML
 // errs[i] (a result when it is empty or missing), and stops holding.
 func (p *scripted) ackHeldEach(errs ...string) {
+	p.t.Helper()
+	p.answerHeld(func(i int) string {
+		if i < len(errs) {
+			return errs[i]
+		}
+		return ""
+	})
+}
+
+// answerHeld stops holding and answers the i-th held IQ with the error XML
+// errOf(i), or a result when that is empty.
+func (p *scripted) answerHeld(errOf func(i int) string) {
 	p.t.Helper()
 	p.hold.Store(false)
 	p.hmu.Lock()
@@ -144,10 +145,10 @@ func (p *scripted) ackHeldEach(errs ...string) {
 	p.held = nil
 	p.hmu.Unlock()
 	for i, iq := range held {
-		if i >= len(errs) || errs[i] == "" {
+		if e := errOf(i); e == "" {
 			p.sendRaw("<iq type='result' id='%s' to='%s'/>", iq.ID, iq.From)
 		} else {
-			p.sendRaw("<iq type='error' id='%s' to='%s'>%s</iq>", iq.ID, iq.From, errs[i])
+			p.sendRaw("<iq type='error' id='%s' to='%s'>%s</iq>", iq.ID, iq.From, e)
 		}
 	}
 }
