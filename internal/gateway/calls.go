@@ -100,13 +100,12 @@ type call struct {
 	// (the polite browser rolls it back).
 	prevLocal *sdp.SessionDescription
 	// peerOffer is the peer's pending content-add (or transport-replace),
-	// from the moment it is acknowledged until the browser answers it;
-	// peerOfferOut: the browser has it (in offersOut); prevRemote: the
+	// from the moment it is acknowledged until the browser answers it (the
+	// answer to the offersOut entry that is it); prevRemote: the
 	// remote description before it, restored when the initiator's own
 	// offer supersedes it.
-	peerOffer    *jingle.Jingle
-	peerOfferOut bool
-	prevRemote   *sdp.SessionDescription
+	peerOffer  *jingle.Jingle
+	prevRemote *sdp.SessionDescription
 	// peerOfferTimer declines peerOffer if the browser never answers it
 	// (it could not apply it, or is gone without closing).
 	peerOfferTimer *time.Timer
@@ -725,15 +724,10 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 		// offer wins (XEP-0166: a responder receiving our content-add
 		// while its own is pending yields, as this gateway does). The
 		// peer's is forgotten here, and declined after ours is sent.
+		// (What came since it, an ICE restart of the peer's, stays.)
 		superseded = c.peerOffer
-		if c.prevRemote != nil {
-			// Its contents as they were before it (what came since, an
-			// ICE restart of the peer's, stays).
-			c.remoteSDP = revertContents(c.remoteSDP, c.prevRemote, superseded.Contents)
-		}
-		clearPeerOfferLocked(c)
+		forgetPeerOfferLocked(c)
 		c.offersOut = nil // it ignored them all
-		c.neg = jingle.Negotiation{}
 	}
 	if needAnswer {
 		c.prevLocal = old
@@ -743,13 +737,15 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 	c.awaitingRestart, c.offerUnacked = false, 0
 	c.offerGen++
 	gen := c.offerGen
+	var add *jingle.Jingle // the offer's content-add, if any
+	for _, j := range msgs {
+		if j.Action == jingle.ActionContentAdd {
+			add = j
+		}
+	}
 	c.retryAdd = nil
 	if superseded != nil {
-		for _, j := range msgs {
-			if j.Action == jingle.ActionContentAdd {
-				c.retryAdd = j
-			}
-		}
+		c.retryAdd = add
 	}
 	for _, j := range msgs {
 		switch j.Action {
@@ -773,7 +769,7 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 	// offered for later), or comes first when the browser offers no
 	// content-add: a restart alone is no negotiation, and a peer that sees
 	// its content-add still pending might refuse it.
-	declineFirst := superseded != nil && !slices.ContainsFunc(msgs, func(j *jingle.Jingle) bool { return j.Action == jingle.ActionContentAdd })
+	declineFirst := superseded != nil && add == nil
 	if declineFirst {
 		b.declineSuperseded(ctx, c, superseded)
 	}
@@ -814,16 +810,40 @@ func (b *bridge) browserOffer(ctx context.Context, t *wsapi.Tab, c *call, m *wsa
 // browser superseded (see browserOffer).
 func (b *bridge) declineSuperseded(ctx context.Context, c *call, j *jingle.Jingle) {
 	b.log.Info("renegotiation glare: the initiator's offer supersedes the peer's", "sid", c.sid, "action", j.Action)
-	refusal := jingle.ActionContentReject
+	// A peer that yielded already answers out-of-order: no matter.
+	b.sendJingle(ctx, c, refusalOf(j, jingle.ReasonDecline, "glare: the initiator's offer wins"), func(error) {})
+}
+
+// refusalOf returns the refusal of the peer's content-add or
+// transport-replace j: content-reject or transport-reject of its contents.
+func refusalOf(j *jingle.Jingle, cond jingle.ReasonCondition, text string) *jingle.Jingle {
+	rej := &jingle.Jingle{Action: jingle.ActionContentReject, Reason: &jingle.Reason{Condition: cond, Text: text}}
 	if j.Action == jingle.ActionTransportReplace {
-		refusal = jingle.ActionTransportReject
+		rej.Action = jingle.ActionTransportReject
 	}
-	rej := &jingle.Jingle{Action: refusal, Reason: &jingle.Reason{Condition: jingle.ReasonDecline, Text: "glare: the initiator's offer wins"}}
 	for _, ct := range j.Contents {
 		rej.Contents = append(rej.Contents, jingle.Content{Creator: ct.Creator, Name: ct.Name})
 	}
-	// A peer that yielded already answers out-of-order: no matter.
-	b.sendJingle(ctx, c, rej, func(error) {})
+	return rej
+}
+
+// forgetPeerOfferLocked drops the peer's pending offer from the call's
+// state: its contents leave the remote description, and its negotiation
+// ends as refused. b.mu is held.
+func forgetPeerOfferLocked(c *call) {
+	if c.peerOffer == nil {
+		return
+	}
+	if c.prevRemote != nil {
+		c.remoteSDP = revertContents(c.remoteSDP, c.prevRemote, c.peerOffer.Contents)
+	}
+	refusal := refusalOf(c.peerOffer, jingle.ReasonDecline, "").Action
+	clearPeerOfferLocked(c)
+	if tr := jingle.Next(c.state, c.neg, c.role, refusal); tr.Cond == jingle.CondUnknown {
+		c.state, c.neg = tr.State, tr.Neg
+	} else {
+		c.neg = jingle.Negotiation{}
+	}
 }
 
 // offerBlockedLocked returns the error that refuses a browser's renegotiation
@@ -999,7 +1019,7 @@ func (b *bridge) browserAnswer(ctx context.Context, t *wsapi.Tab, c *call, m *ws
 	neg, peerOffer := c.neg, c.peerOffer
 	// An answer to the offer the peer's content-add became (not to an
 	// earlier offer: one sent before it, or while its job has yet to run).
-	peerPending := neg.Pending != jingle.ActionUnknown && neg.By != c.role && peerOffer != nil && c.peerOfferOut && answers == peerOffer
+	peerPending := neg.Pending != jingle.ActionUnknown && neg.By != c.role && peerOffer != nil && answers == peerOffer
 	if peerPending {
 		clearPeerOfferLocked(c)
 	}
@@ -1304,7 +1324,7 @@ func clearPeerOfferLocked(c *call) {
 	if c.peerOfferTimer != nil {
 		c.peerOfferTimer.Stop()
 	}
-	c.peerOffer, c.peerOfferOut, c.prevRemote, c.peerOfferTimer = nil, false, nil, nil
+	c.peerOffer, c.prevRemote, c.peerOfferTimer = nil, nil, nil
 }
 
 // peerOfferTimedOut declines the peer's offer j that the browser has not
@@ -1315,26 +1335,11 @@ func (b *bridge) peerOfferTimedOut(c *call, j *jingle.Jingle) {
 		b.mu.Unlock()
 		return
 	}
-	if c.prevRemote != nil {
-		c.remoteSDP = revertContents(c.remoteSDP, c.prevRemote, j.Contents)
-	}
-	clearPeerOfferLocked(c)
+	rej := refusalOf(j, jingle.ReasonTimeout, "the web user's browser did not answer")
+	forgetPeerOfferLocked(c)
 	c.offersOut = nil // the browser is not answering them
-	refusal := jingle.ActionContentReject
-	if j.Action == jingle.ActionTransportReplace {
-		refusal = jingle.ActionTransportReject
-	}
-	if tr := jingle.Next(c.state, c.neg, c.role, refusal); tr.Cond == jingle.CondUnknown {
-		c.state, c.neg = tr.State, tr.Neg
-	} else {
-		c.neg = jingle.Negotiation{}
-	}
 	b.mu.Unlock()
 	b.log.Info("the browser did not answer the peer's offer: declined", "sid", c.sid, "action", j.Action)
-	rej := &jingle.Jingle{Action: refusal, Reason: &jingle.Reason{Condition: jingle.ReasonTimeout, Text: "the web user's browser did not answer"}}
-	for _, ct := range j.Contents {
-		rej.Contents = append(rej.Contents, jingle.Content{Creator: ct.Creator, Name: ct.Name})
-	}
 	b.sendJingle(context.Background(), c, rej, func(error) {})
 }
 

@@ -604,30 +604,21 @@ func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jin
 		text, err = sdpxlate.MarshalSDP(sd)
 	}
 	if err != nil {
-		var refusal jingle.Action
-		var cond = jingle.ReasonFailedApplication
-		switch j.Action {
-		case jingle.ActionContentAdd:
-			refusal = jingle.ActionContentReject
-		case jingle.ActionTransportReplace:
-			// Browsers take ICE-UDP only (XEP-0166 §7.2.15).
-			refusal, cond = jingle.ActionTransportReject, jingle.ReasonUnsupportedTransports
-		}
-		if refusal != jingle.ActionUnknown {
-			var contents []jingle.Content
-			for _, ct := range j.Contents {
-				contents = append(contents, jingle.Content{Creator: ct.Creator, Name: ct.Name})
+		if offer {
+			cond := jingle.ReasonFailedApplication
+			if j.Action == jingle.ActionTransportReplace {
+				// Browsers take ICE-UDP only (XEP-0166 §7.2.15).
+				cond = jingle.ReasonUnsupportedTransports
 			}
 			b.mu.Lock()
-			tr := jingle.Next(c.state, c.neg, c.role, refusal)
-			if tr.Cond == jingle.CondUnknown {
-				c.state, c.neg = tr.State, tr.Neg
-			}
-			if c.peerOffer == j {
-				clearPeerOfferLocked(c)
+			mine := c.peerOffer == j // (else superseded meanwhile, and declined)
+			if mine {
+				forgetPeerOfferLocked(c)
 			}
 			b.mu.Unlock()
-			b.sendJingle(ctx, c, &jingle.Jingle{Action: refusal, Contents: contents, Reason: &jingle.Reason{Condition: cond, Text: err.Error()}}, func(error) {})
+			if mine {
+				b.sendJingle(ctx, c, refusalOf(j, cond, err.Error()), func(error) {})
+			}
 		}
 		return
 	}
@@ -643,7 +634,7 @@ func (b *bridge) remoteRenegotiation(ctx context.Context, c *call, j *jingle.Jin
 			b.mu.Unlock()
 			return
 		}
-		c.peerOfferOut, c.prevRemote = true, remote
+		c.prevRemote = remote
 		c.peerOfferTimer = time.AfterFunc(b.iqTimeout, func() { b.peerOfferTimedOut(c, j) })
 	}
 	c.remoteSDP = sd
