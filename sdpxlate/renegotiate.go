@@ -435,6 +435,39 @@ func joinBundle(sd *sdp.SessionDescription, mid string) {
 	}
 }
 
+// Revert undoes in cur the content-add or transport-replace j that was
+// applied to prev (by Apply) and later dropped: j's m-sections are as in
+// prev again, and one prev lacks is removed, with its mid taken out of the
+// groups. What else changed since prev (an ICE restart, say) stays. cur is
+// not modified. Content names are taken for mids (Apply without Mids).
+func Revert(cur, prev *sdp.SessionDescription, j *jingle.Jingle) *sdp.SessionDescription {
+	if cur == nil || prev == nil || j == nil {
+		return cur
+	}
+	sd := cloneSDP(cur)
+	for _, c := range j.Contents {
+		var old *sdp.MediaDescription
+		for _, md := range prev.MediaDescriptions {
+			if m, _ := firstAttr(md.Attributes, "mid"); m == c.Name {
+				old = md
+			}
+		}
+		for i, md := range sd.MediaDescriptions {
+			if m, _ := firstAttr(md.Attributes, "mid"); m != c.Name {
+				continue
+			}
+			if old != nil {
+				sd.MediaDescriptions[i] = old
+			} else {
+				sd.MediaDescriptions = slices.Delete(sd.MediaDescriptions, i, i+1)
+				leaveGroups(sd, c.Name)
+			}
+			break
+		}
+	}
+	return sd
+}
+
 func leaveGroups(sd *sdp.SessionDescription, mid string) {
 	var keep []sdp.Attribute
 	for _, a := range sd.Attributes {

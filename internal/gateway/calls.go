@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -835,7 +834,7 @@ func forgetPeerOfferLocked(c *call) {
 		return
 	}
 	if c.prevRemote != nil {
-		c.remoteSDP = revertContents(c.remoteSDP, c.prevRemote, c.peerOffer.Contents)
+		c.remoteSDP = sdpxlate.Revert(c.remoteSDP, c.prevRemote, c.peerOffer)
 	}
 	refusal := refusalOf(c.peerOffer, jingle.ReasonDecline, "").Action
 	clearPeerOfferLocked(c)
@@ -1341,54 +1340,6 @@ func (b *bridge) peerOfferTimedOut(c *call, j *jingle.Jingle) {
 	b.mu.Unlock()
 	b.log.Info("the browser did not answer the peer's offer: declined", "sid", c.sid, "action", j.Action)
 	b.sendJingle(context.Background(), c, rej, func(error) {})
-}
-
-// revertContents returns cur with the m-sections of contents as they are in
-// prev (a content prev lacks is removed, with its mid taken out of the
-// groups). cur is not modified.
-func revertContents(cur, prev *sdp.SessionDescription, contents []jingle.Content) *sdp.SessionDescription {
-	if cur == nil || prev == nil {
-		return cur
-	}
-	byMid := func(sd *sdp.SessionDescription, mid string) *sdp.MediaDescription {
-		for _, md := range sd.MediaDescriptions {
-			if m, _ := md.Attribute("mid"); m == mid {
-				return md
-			}
-		}
-		return nil
-	}
-	out := *cur
-	out.MediaDescriptions = slices.Clone(cur.MediaDescriptions)
-	var gone []string
-	for _, ct := range contents {
-		old := byMid(prev, ct.Name)
-		for i, md := range out.MediaDescriptions {
-			if m, _ := md.Attribute("mid"); m == ct.Name {
-				if old != nil {
-					out.MediaDescriptions[i] = old
-				} else {
-					out.MediaDescriptions = slices.Delete(out.MediaDescriptions, i, i+1)
-					gone = append(gone, ct.Name)
-				}
-				break
-			}
-		}
-	}
-	if len(gone) > 0 {
-		out.Attributes = nil
-		for _, a := range cur.Attributes {
-			if f := strings.Fields(a.Value); a.Key == "group" && len(f) > 0 {
-				rest := slices.DeleteFunc(slices.Clone(f[1:]), func(m string) bool { return slices.Contains(gone, m) })
-				if len(rest) == 0 {
-					continue
-				}
-				a.Value = f[0] + " " + strings.Join(rest, " ")
-			}
-			out.Attributes = append(out.Attributes, a)
-		}
-	}
-	return &out
 }
 
 // cloneMediaAt is copy-on-write for descriptions shared between calls'

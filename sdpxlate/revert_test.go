@@ -1,4 +1,4 @@
-package gateway
+package sdpxlate_test
 
 import (
 	"strings"
@@ -8,11 +8,11 @@ import (
 	"github.com/jinglegate/jinglegate/sdpxlate"
 )
 
-// TestRevertContents: a superseded peer offer is taken out of the remote
-// description content by content: an added m-section goes (and leaves the
+// TestRevert: a dropped content-add is taken out of the remote description
+// content by content: an added m-section goes (and leaves the
 // BUNDLE group), one it replaced is as before, and what else changed since
 // (here the peer's ICE credentials) stays.
-func TestRevertContents(t *testing.T) {
+func TestRevert(t *testing.T) {
 	sdpOf := func(lines ...string) string {
 		return strings.Join(append([]string{"v=0", "o=- 1 1 IN IP4 0.0.0.0", "s=-", "t=0 0"}, lines...), "\r\n") + "\r\n"
 	}
@@ -36,7 +36,7 @@ func TestRevertContents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := revertContents(cur, prev, []jingle.Content{{Name: "1"}, {Name: "2"}})
+	got := sdpxlate.Revert(cur, prev, &jingle.Jingle{Action: jingle.ActionContentAdd, Contents: []jingle.Content{{Name: "1"}, {Name: "2"}}})
 	text, _ := sdpxlate.MarshalSDP(got)
 	for _, want := range []string{"a=group:BUNDLE 0 1\r\n", "m=video 0 ", "a=mid:1\r\n"} {
 		if !strings.Contains(text, want) {
@@ -50,6 +50,6 @@ func TestRevertContents(t *testing.T) {
 		t.Errorf("the audio m-section lost the peer's later restart: ufrag %q", u)
 	}
 	if len(cur.MediaDescriptions) != 3 {
-		t.Error("revertContents modified its input")
+		t.Error("Revert modified its input")
 	}
 }
