@@ -130,38 +130,9 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 		c.peer = iq.From
 	}
 	remoteRole := c.role.Other()
-	if j.Action == jingle.ActionTransportInfo && c.awaitingAnswer && c.remoteSDP != nil &&
-		(c.offerUnacked > 0 || !c.awaitingRestart) && len(sdpxlate.ICERestarts(&j, c.remoteSDP, nil)) > 0 {
-		// The peer restarts ICE while the browser's own offer (a restart
-		// it has not acknowledged yet, or a content-add) is pending: the
-		// two crossed. XEP-0166: the initiator wins. The browser, as
-		// initiator, keeps its offer and the peer gets a tie-break; as
-		// responder it yields (the polite browser rolls back and answers
-		// the peer's restart, which becomes its offer).
-		if c.role == jingle.RoleInitiator || !c.awaitingRestart && c.offerUnacked == 0 {
-			b.mu.Unlock()
-			return copyOut(t, jingle.ErrorReply(iq, jingle.CondTieBreak))
-		}
-		b.yieldLocked(c)
-	}
-	if (j.Action == jingle.ActionContentAdd || j.Action == jingle.ActionTransportReplace) && c.role == jingle.RoleInitiator && c.awaitingAnswer {
-		// The browser's own offer, an ICE restart (a content-add of its
-		// is in c.neg, which Next settles the same way), crosses the
-		// peer's: XEP-0166, the initiator's wins. (Taken, the peer's
-		// offer would reach a tab that ignores it, impolite.)
+	if b.crossedLocked(c, &j) {
 		b.mu.Unlock()
 		return copyOut(t, jingle.ErrorReply(iq, jingle.CondTieBreak))
-	}
-	if (j.Action == jingle.ActionContentAdd || j.Action == jingle.ActionTransportReplace) && c.role == jingle.RoleResponder &&
-		(c.awaitingAnswer || c.neg.Pending != jingle.ActionUnknown && c.neg.By == c.role) {
-		// Glare inside the session: both sent content-add. XEP-0166: the
-		// initiator's wins, so ours (the responder's) yields; the peer
-		// answers it with a tie-break error. The browser's pending offer
-		// may also be an ICE restart the peer acknowledged: the polite
-		// browser rolls it back when this offer reaches it, so the
-		// gateway forgets it too (else it would wait for its answer
-		// forever, refusing every later offer).
-		b.yieldLocked(c)
 	}
 	tr := jingle.Next(c.state, c.neg, remoteRole, j.Action)
 	if tr.FeatureNotImplemented {
@@ -202,6 +173,47 @@ func (b *bridge) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, star
 	}
 	b.enqueue("jingle "+j.Action.String(), func(ctx context.Context) { b.processJingle(ctx, c, &jj) })
 	return nil
+}
+
+// crossedLocked settles the peer's offer j (a content-add, a
+// transport-replace or an ICE restart) crossing the browser's pending one
+// (XEP-0166: the initiator's wins; jingle.Next settles two content-adds,
+// not an ICE restart, which is no negotiation there). It returns true when
+// j loses (the peer gets a tie-break); when the browser's loses, the
+// gateway forgets it (yieldLocked): the polite browser rolls it back when
+// j reaches it. b.mu is held.
+func (b *bridge) crossedLocked(c *call, j *jingle.Jingle) bool {
+	switch j.Action {
+	case jingle.ActionTransportInfo:
+		if !c.awaitingAnswer || c.remoteSDP == nil || (c.offerUnacked == 0 && c.awaitingRestart) ||
+			len(sdpxlate.ICERestarts(j, c.remoteSDP, nil)) == 0 {
+			return false
+		}
+		// The peer restarts ICE while the browser's own offer (a restart
+		// it has not acknowledged yet, or a content-add) is pending. The
+		// browser, as initiator, keeps its offer; as responder it yields,
+		// unless its content-add was acknowledged before (the peer saw it
+		// first).
+		if c.role == jingle.RoleInitiator || !c.awaitingRestart && c.offerUnacked == 0 {
+			return true
+		}
+		b.yieldLocked(c)
+	case jingle.ActionContentAdd, jingle.ActionTransportReplace:
+		if c.role == jingle.RoleInitiator {
+			// The browser's pending ICE restart wins (Next tie-breaks a
+			// pending content-add the same way). Taken, the peer's offer
+			// would reach a tab that ignores it, impolite.
+			return c.awaitingAnswer
+		}
+		if c.awaitingAnswer || c.neg.Pending != jingle.ActionUnknown && c.neg.By == c.role {
+			// Ours (the responder's) yields: a content-add, which the
+			// peer answers with a tie-break, or an ICE restart the peer
+			// acknowledged (else it would be awaited forever, every later
+			// offer refused).
+			b.yieldLocked(c)
+		}
+	}
+	return false
 }
 
 // loseGlare ends our session-initiate o, which lost the tie-break to the
